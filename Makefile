@@ -1,0 +1,54 @@
+# One entry point. `make demo` and `make test` each create .venv and install first.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
+.PHONY: all install demo test test-pg lint fmt schemas pg bench clean
+
+all: lint test
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	rm -rf demo
+	$(BIN)/ledger demo --store sqlite:///demo/ledger.db --register examples/register.toml
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(ARGS)
+
+# The whole suite with PostgreSQL required (what .ci/run does).
+test-pg: $(STAMP)
+	LEDGER_REQUIRE_POSTGRES=1 LEDGER_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/python -m pytest $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy schemas ledger projections
+	$(BIN)/lint-imports
+	$(BIN)/python -m schemas.export --check
+
+fmt: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+schemas: $(STAMP)
+	$(BIN)/python -m schemas.export
+
+# Start the machine's PostgreSQL cluster if it is not running.
+pg:
+	pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 1; done; exit 1
+
+bench: $(STAMP)
+	$(BIN)/python bench/append.py
+
+clean:
+	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache build *.egg-info

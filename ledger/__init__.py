@@ -1,0 +1,71 @@
+"""The consent and data-lineage ledger: public API.
+
+>>> ledger = open_ledger("sqlite:///ledger.db")        # doctest: +SKIP
+>>> ledger.append_batch([line, ...])                   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ledger.application import AppendResult, Ledger
+from ledger.clock import Clock
+from ledger.errors import (
+    BatchRejected,
+    ConfigurationError,
+    LedgerError,
+    NotFound,
+    SubjectNotFound,
+    Violation,
+)
+from ledger.persistence.keys import MASTER_KEY_ENV, MASTER_KEY_FILE_ENV, MasterKeySource
+from ledger.persistence.store import (
+    DEFAULT_STORE_URL,
+    STORE_ENV,
+    StoreConfig,
+    parse_store_url,
+)
+
+__all__ = [
+    "AppendResult",
+    "BatchRejected",
+    "ConfigurationError",
+    "Ledger",
+    "LedgerError",
+    "NotFound",
+    "SubjectNotFound",
+    "Violation",
+    "master_key_source",
+    "open_ledger",
+    "store_config",
+]
+
+
+def store_config(url: str | None = None) -> StoreConfig:
+    """The store from ``url``, else ``LEDGER_STORE``, else ``sqlite:///ledger.db``."""
+    return parse_store_url(url or os.environ.get(STORE_ENV) or DEFAULT_STORE_URL)
+
+
+def master_key_source(store: StoreConfig, key_file: str | Path | None = None) -> MasterKeySource:
+    """Where the master key is: ``LEDGER_MASTER_KEY``, else a file.
+
+    The file is ``key_file``, else ``LEDGER_MASTER_KEY_FILE``, else
+    ``<store>.master.key`` beside a SQLite file (``ledger-<db>-<schema>.master.key``
+    in the current folder for PostgreSQL).
+    """
+    path = key_file or os.environ.get(MASTER_KEY_FILE_ENV)
+    if path is None:
+        path = store.default_key_dir / f"{store.key_file_stem}.master.key"
+    return MasterKeySource(Path(path), os.environ.get(MASTER_KEY_ENV) or None)
+
+
+def open_ledger(
+    url: str | None = None,
+    *,
+    key_file: str | Path | None = None,
+    clock: Clock | None = None,
+) -> Ledger:
+    """Open an initialised ledger."""
+    store = store_config(url)
+    return Ledger(store, master_key_source(store, key_file), clock=clock)

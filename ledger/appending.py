@@ -1,0 +1,197 @@
+"""Turning NDJSON lines into checked, ready-to-store events: parse, validate, resolve.
+
+The pipeline of one append call, every step for the whole batch at once:
+
+1. ``parse_lines``: JSON and the envelope/data models (pydantic) -> ``ParsedLine``;
+2. ``Ledger`` looks up idempotency digests and subject references in one query each;
+3. ``check_batch``: register rules against the notice in force at each occurred_at,
+   subject existence in line order, idempotency duplicates and conflicts.
+
+Any violation rejects the whole batch before anything is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import orjson
+from pydantic import TypeAdapter, ValidationError
+
+from ledger.domain.register import NoticeHistory, NoticeVersion
+from ledger.domain.rules import LineContext, check_line, notice_in_force
+from ledger.errors import Rule, Violation
+from ledger.persistence.keys import index_digest
+from schemas import events as ev
+
+_LINE = TypeAdapter[Any](ev.AppendLine)
+
+_PYDANTIC_RULES = {
+    "missing": Rule.MISSING_FIELD,
+    "extra_forbidden": Rule.UNKNOWN_FIELD,
+    "timestamp_without_offset": Rule.TIMESTAMP_WITHOUT_OFFSET,
+    "invalid_timestamp": Rule.INVALID_TIMESTAMP,
+    "invalid_business_id": Rule.INVALID_BUSINESS_ID,
+    "transfer_without_safeguard": Rule.TRANSFER_WITHOUT_SAFEGUARD,
+    "missing_field": Rule.MISSING_FIELD,
+}
+
+
+@dataclass(slots=True)
+class ParsedLine:
+    """A line that passed the models, with what the later steps derive from it."""
+
+    number: int
+    line: Any  # one of the *Line models of schemas.events
+    raw: dict[str, Any]
+    occurred_at: datetime
+    key_digest: bytes | None = None
+    content_digest: bytes | None = None
+    notice: NoticeVersion | None = None
+    subject_id: UUID | None = None
+    duplicate: bool = False
+
+
+def _field(loc: tuple[int | str, ...], kind: str | None) -> str:
+    parts = list(loc)
+    if parts and kind is not None and parts[0] == kind:
+        parts = parts[1:]  # the discriminated union's tag
+    return ".".join(str(p) for p in parts) or "type"
+
+
+def pydantic_violations(number: int, kind: str | None, error: ValidationError) -> list[Violation]:
+    """The contract's violations for a pydantic error; input values are never quoted."""
+    out: list[Violation] = []
+    for item in error.errors(include_input=False, include_url=False):
+        err_type = item["type"]
+        if err_type in {"union_tag_invalid", "union_tag_not_found"}:
+            if err_type == "union_tag_not_found":
+                out.append(Violation(number, kind, "type", Rule.MISSING_FIELD, "type is required"))
+            elif kind in ev.EVENT_TYPES:
+                message = f"{kind} is not appended by services; use `ledger notice publish`"
+                out.append(Violation(number, kind, "type", Rule.NOT_APPENDABLE, message))
+            else:
+                message = f"unknown event type; expected one of {sorted(ev.APPENDABLE_TYPES)}"
+                out.append(Violation(number, kind, "type", Rule.UNKNOWN_TYPE, message))
+            continue
+        field = _field(item["loc"], kind)
+        rule = _PYDANTIC_RULES.get(err_type, Rule.INVALID_VALUE)
+        if rule is Rule.TRANSFER_WITHOUT_SAFEGUARD:
+            field = "data.safeguard"
+        out.append(Violation(number, kind, field, rule, item["msg"]))
+    return out
+
+
+def parse_lines(
+    lines: Iterable[tuple[int, str | bytes | Mapping[str, Any]]], now: datetime
+) -> tuple[list[ParsedLine], list[Violation]]:
+    """Parse and model-check numbered lines; blank lines are skipped."""
+    parsed: list[ParsedLine] = []
+    violations: list[Violation] = []
+    for number, text in lines:
+        if isinstance(text, Mapping):
+            raw: Any = dict(text)
+        else:
+            if not text.strip():
+                continue
+            try:
+                raw = orjson.loads(text)
+            except orjson.JSONDecodeError as e:
+                message = f"not valid JSON: {e.msg} at character {e.pos}"
+                violations.append(Violation(number, None, None, Rule.INVALID_JSON, message))
+                continue
+        if not isinstance(raw, dict):
+            message = "each line must be one JSON object"
+            violations.append(Violation(number, None, None, Rule.NOT_AN_OBJECT, message))
+            continue
+        kind = raw.get("type") if isinstance(raw.get("type"), str) else None
+        try:
+            line = _LINE.validate_python(raw)
+        except ValidationError as e:
+            violations += pydantic_violations(number, kind, e)
+            continue
+        parsed.append(ParsedLine(number, line, raw, line.occurred_at or now))
+    return parsed, violations
+
+
+def digest_idempotency(parsed: list[ParsedLine], index_key: bytes) -> None:
+    """Keyed digests of each line's idempotency key and of its content."""
+    for p in parsed:
+        key = p.line.idempotency_key
+        if key is not None:
+            p.key_digest = index_digest(index_key, b"key\x00" + key.encode())
+            content = orjson.dumps(p.raw, option=orjson.OPT_SORT_KEYS)
+            p.content_digest = index_digest(index_key, b"content\x00" + content)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchState:
+    """What the store knows that the checks need, fetched in one query per kind."""
+
+    stored_digests: Mapping[bytes, bytes]
+    subjects: Mapping[str, UUID]
+    notices: NoticeHistory
+    recipients: frozenset[str]
+
+
+def check_batch(
+    parsed: list[ParsedLine], state: BatchState, now: datetime
+) -> tuple[list[Violation], list[tuple[str, UUID]]]:
+    """Run every rule over the batch in line order; marks duplicates, assigns ids.
+
+    Returns the violations and the subjects the batch registers (reference, new id).
+    """
+    violations: list[Violation] = []
+    seen_digests: dict[bytes, bytes] = {}
+    subjects = dict(state.subjects)
+    registered: list[tuple[str, UUID]] = []
+    recipients = set(state.recipients)
+    for p in parsed:
+        kind = p.line.type
+        if p.key_digest is not None:
+            known = state.stored_digests.get(p.key_digest) or seen_digests.get(p.key_digest)
+            if known is not None:
+                if known != p.content_digest:
+                    message = "this idempotency key was used before with different content"
+                    violations.append(
+                        Violation(
+                            p.number,
+                            kind,
+                            "idempotency_key",
+                            Rule.IDEMPOTENCY_CONFLICT,
+                            message,
+                        )
+                    )
+                p.duplicate = True
+                continue
+            assert p.content_digest is not None  # noqa: S101 - set with key_digest
+            seen_digests[p.key_digest] = p.content_digest
+        notice, problems = notice_in_force(p.number, p.line, p.occurred_at, state.notices, now)
+        violations += problems
+        if notice is None:
+            continue
+        p.notice = notice
+        ctx = LineContext(p.number, p.line, p.occurred_at, notice, state.notices, recipients)
+        violations += check_line(ctx)
+        if isinstance(p.line, ev.RecipientRegisteredLine):
+            recipients.add(p.line.data.id)
+            continue
+        ref = p.line.subject
+        if isinstance(p.line, ev.SubjectRegisteredLine):
+            if ref in subjects:
+                message = "a subject with this reference is already registered"
+                violations.append(
+                    Violation(p.number, kind, "subject", Rule.SUBJECT_EXISTS, message)
+                )
+                continue
+            subjects[ref] = p.subject_id = uuid4()
+            registered.append((ref, p.subject_id))
+        elif ref in subjects:
+            p.subject_id = subjects[ref]
+        else:
+            message = "no subject is registered under this reference (register it first)"
+            violations.append(Violation(p.number, kind, "subject", Rule.UNKNOWN_SUBJECT, message))
+    return violations, registered

@@ -1,0 +1,417 @@
+"""The ledger application: publish notices, append batches atomically, read streams.
+
+``Ledger`` is an eventsourcing ``Application`` whose mapper (pydantic + orjson +
+per-subject sealing) and recorder (the library's, plus side tables) are the
+ledger's own. Appends bypass ``Application.save`` (which builds a processing
+event and aggregate bookkeeping per event) and hand whole batches of stored
+events to the recorder's ``insert_events``: one transaction per call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import islice
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.utils import Environment, get_topic
+
+from ledger.appending import (
+    BatchState,
+    ParsedLine,
+    check_batch,
+    digest_idempotency,
+    parse_lines,
+)
+from ledger.clock import Clock, SystemClock
+from ledger.domain.register import NoticeHistory, NoticeVersion
+from ledger.errors import (
+    AlreadyInitialised,
+    BatchRejected,
+    ConfigurationError,
+    KeyUnavailable,
+    NotInitialised,
+    SubjectNotFound,
+)
+from ledger.persistence.keys import KeyRing, MasterKeySource, master_key_id
+from ledger.persistence.mapper import PydanticMapper
+from ledger.persistence.recorders import (
+    LedgerRecorder,
+    PostgresLedgerRecorder,
+    SideRows,
+    SQLiteLedgerRecorder,
+)
+from ledger.persistence.store import StoreConfig, ensure_postgres_schema
+from ledger.persistence.transcoder import OrjsonTranscoder
+from schemas import events as ev
+from schemas.register import RegisterDefinition
+
+NOTICE_STREAM = uuid5(NAMESPACE_URL, "urn:ledger:stream:notice")
+RECIPIENT_STREAM = uuid5(NAMESPACE_URL, "urn:ledger:stream:recipients")
+_INDEX_KEY = "index_key"
+_MASTER_ID = "master_key_id"
+_RETRIES = 8
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    """The contract's answer to an append call."""
+
+    appended: int
+    duplicates: int
+    last_position: int | None
+    findings: tuple[dict[str, Any], ...] = ()
+    lines: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """The contract's JSON shape."""
+        return {
+            "appended": self.appended,
+            "duplicates": self.duplicates,
+            "last_position": self.last_position,
+            "findings": list(self.findings),
+        }
+
+
+@dataclass(slots=True)
+class _Registry:
+    """Notice versions and recipients, read from their streams and kept in step."""
+
+    notices: NoticeHistory = field(default_factory=NoticeHistory)
+    recipients: set[str] = field(default_factory=set)
+    versions: dict[UUID, int] = field(
+        default_factory=lambda: {NOTICE_STREAM: 0, RECIPIENT_STREAM: 0}
+    )
+
+
+class Ledger(Application[UUID]):
+    """The write side: notices, appends, streams."""
+
+    name = "Ledger"
+    mapper: PydanticMapper  # always ours: see construct_mapper
+
+    def __init__(
+        self,
+        store: StoreConfig,
+        master_key: MasterKeySource,
+        *,
+        clock: Clock | None = None,
+        create: bool = False,
+    ) -> None:
+        self.store = store
+        self.clock: Clock = clock or SystemClock()
+        if create and store.kind == "postgresql":
+            ensure_postgres_schema(store)
+        env = dict(store.env)
+        recorder_cls = SQLiteLedgerRecorder if store.kind == "sqlite" else PostgresLedgerRecorder
+        env["APPLICATION_RECORDER_TOPIC"] = get_topic(recorder_cls)
+        env["CREATE_TABLE"] = "y" if create else "n"
+        if store.sqlite_path is not None and not create and not store.sqlite_path.exists():
+            msg = f"no ledger at {store.sqlite_path}: run `ledger init --register FILE` first"
+            raise NotInitialised(msg)
+        super().__init__(env)
+        self.ledger_recorder: LedgerRecorder = self.recorder  # type: ignore[assignment]
+        if not self.ledger_recorder.has_ledger_tables():
+            msg = f"{store.redacted()} is not a ledger: run `ledger init --register FILE` first"
+            raise NotInitialised(msg)
+        self._registry = _Registry()
+        self.key_source = master_key
+        self._keyring: KeyRing | None = None
+        self._index_key: bytes | None = None
+
+    # --- wiring -------------------------------------------------------------------
+
+    def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:
+        """Only the store's settings: never let stray process variables pick a backend."""
+        return Environment(name, dict(env or {}))
+
+    def construct_mapper(self) -> PydanticMapper:
+        """The pydantic mapper with the orjson transcoder."""
+        return PydanticMapper(transcoder=OrjsonTranscoder())
+
+    @property
+    def keyring(self) -> KeyRing:
+        """The data keys, opened with the master key on first use."""
+        if self._keyring is None:
+            key = self.key_source.load()
+            stored_id = self.ledger_recorder.get_meta(_MASTER_ID)
+            if stored_id is not None and stored_id.decode() != master_key_id(key):
+                msg = (
+                    f"the master key ({master_key_id(key)}) is not the one this store was"
+                    f" created with ({stored_id.decode()}); check {self.key_source.path}"
+                    " or LEDGER_MASTER_KEY"
+                )
+                raise KeyUnavailable(msg)
+            self._keyring = KeyRing(self.ledger_recorder, key)
+            assert isinstance(self.mapper, PydanticMapper)  # noqa: S101
+            self.mapper.keyring = self._keyring
+        return self._keyring
+
+    @property
+    def index_key(self) -> bytes:
+        """The key for idempotency digests, unwrapped from ledger_meta."""
+        if self._index_key is None:
+            wrapped = self.ledger_recorder.get_meta(_INDEX_KEY)
+            if wrapped is None:
+                msg = "the store has no index key: it was not initialised by `ledger init`"
+                raise NotInitialised(msg)
+            self._index_key = self.keyring.unwrap_secret(wrapped, _INDEX_KEY)
+        return self._index_key
+
+    # --- notices ------------------------------------------------------------------
+
+    @classmethod
+    def initialise(
+        cls,
+        store: StoreConfig,
+        master_key: MasterKeySource,
+        definition: RegisterDefinition,
+        digest: str,
+        *,
+        effective_from: datetime | None = None,
+        clock: Clock | None = None,
+    ) -> Ledger:
+        """Create the tables, the keys and the first notice version (``ledger init``)."""
+        ledger = cls.__new__(cls)
+        try:
+            Ledger.__init__(ledger, store, master_key, clock=clock, create=True)
+        except NotInitialised:
+            raise
+        if ledger.ledger_recorder.get_meta(_MASTER_ID) is not None:
+            msg = f"{store.redacted()} is already initialised; nothing was changed"
+            raise AlreadyInitialised(msg)
+        key = master_key.create()
+        ring = KeyRing(ledger.ledger_recorder, key)
+        try:
+            ledger.ledger_recorder.put_meta(
+                {
+                    _MASTER_ID: master_key_id(key).encode(),
+                    _INDEX_KEY: ring.wrap_secret(os.urandom(32), _INDEX_KEY),
+                }
+            )
+        except IntegrityError:
+            msg = f"{store.redacted()} is already initialised; nothing was changed"
+            raise AlreadyInitialised(msg) from None
+        ledger.publish_notice(definition, digest, effective_from=effective_from)
+        return ledger
+
+    def publish_notice(
+        self,
+        definition: RegisterDefinition,
+        digest: str,
+        *,
+        effective_from: datetime | None = None,
+        actor: str = "ledger",
+    ) -> int:
+        """Publish a notice version; returns its position. Versions only move forward."""
+        self._sync_registry()
+        effective = effective_from or definition.effective_from or self.clock.now()
+        history = self._registry.notices
+        if history.get(definition.version) is not None:
+            msg = f"notice version {definition.version} is already published"
+            raise ConfigurationError(msg)
+        latest = history.versions[-1] if history else None
+        if latest is not None and effective <= latest.effective_from:
+            msg = (
+                f"effective_from {effective.isoformat()} must be after that of version"
+                f" {latest.version} ({latest.effective_from.isoformat()}): earlier appends"
+                " were checked against it"
+            )
+            raise ConfigurationError(msg)
+        now = self.clock.now()
+        data = ev.NoticePublishedData(
+            version=definition.version,
+            effective_from=effective,
+            digest=digest,
+            definition=definition,
+        )
+        state = {
+            "occurred_at": effective.astimezone(UTC).isoformat(),
+            "recorded_at": now.isoformat(),
+            "actor": actor,
+            "source": None,
+            "idempotency": None,
+            "data": data.model_dump(mode="json"),
+        }
+        version = self._registry.versions[NOTICE_STREAM] + 1
+        stored = self.mapper.stored_from_state(
+            NOTICE_STREAM, version, "NoticePublished", state, now
+        )
+        try:
+            ids = self.ledger_recorder.insert_events([stored])
+        except IntegrityError:
+            msg = "another notice was published at the same time; retry"
+            raise ConfigurationError(msg) from None
+        self._sync_registry()
+        return int(ids[-1]) if ids else 0
+
+    @property
+    def notices(self) -> NoticeHistory:
+        """Every published notice version."""
+        self._sync_registry()
+        return self._registry.notices
+
+    def _sync_registry(self) -> None:
+        """Read notice and recipient events appended since the last look (two queries)."""
+        registry = self._registry
+        for stream in (NOTICE_STREAM, RECIPIENT_STREAM):
+            rows = self.ledger_recorder.select_events(stream, gt=registry.versions[stream])
+            for row in rows:
+                event = self.mapper.to_domain_event(row)
+                if isinstance(event, ev.NoticePublished):
+                    d = event.data
+                    notice = NoticeVersion(d.version, d.effective_from, d.definition, d.digest)
+                    registry.notices.add(notice)
+                elif isinstance(event, ev.RecipientRegistered):
+                    registry.recipients.add(event.data.id)
+                registry.versions[stream] = event.originator_version
+
+    # --- appends ------------------------------------------------------------------
+
+    def append_batch(
+        self, lines: Iterable[str | bytes | Mapping[str, Any]], *, first_line: int = 1
+    ) -> AppendResult:
+        """Append NDJSON lines in one transaction, or raise BatchRejected and write nothing."""
+        numbered = list(enumerate(lines, start=first_line))
+        now = self.clock.now()
+        parsed, violations = parse_lines(numbered, now)
+        digest_idempotency(parsed, self.index_key)
+        for attempt in range(_RETRIES):
+            try:
+                return self._append_parsed(parsed, violations, now)
+            except IntegrityError:
+                # A concurrent writer took a stream version, a subject reference or an
+                # idempotency key first: re-read the store and check again.
+                self.keyring.discard()
+                for p in parsed:
+                    p.duplicate, p.subject_id, p.notice = False, None, None
+                if attempt == _RETRIES - 1:
+                    raise
+                time.sleep(random.uniform(0, 0.01 * 2**attempt))  # noqa: S311 - jitter only
+        raise AssertionError  # pragma: no cover
+
+    def _append_parsed(
+        self, parsed: list[ParsedLine], violations: list[Any], now: datetime
+    ) -> AppendResult:
+        self._sync_registry()
+        refs = {p.line.subject for p in parsed if hasattr(p.line, "subject")}
+        digests = [p.key_digest for p in parsed if p.key_digest is not None]
+        state = BatchState(
+            stored_digests=self.ledger_recorder.select_idempotency(digests) if digests else {},
+            subjects=self.ledger_recorder.select_subjects(refs) if refs else {},
+            notices=self._registry.notices,
+            recipients=frozenset(self._registry.recipients),
+        )
+        problems, registered = check_batch(parsed, state, now)
+        violations = sorted([*violations, *problems], key=lambda v: v.line)
+        if violations:
+            raise BatchRejected(violations)
+        fresh = [p for p in parsed if not p.duplicate]
+        duplicates = len(parsed) - len(fresh)
+        if not fresh:
+            return AppendResult(0, duplicates, None, lines=len(parsed))
+        stored, side = self._to_stored(fresh, registered, now)
+        try:
+            ids = self.ledger_recorder.insert_events(stored, side=side)
+        except BaseException:
+            self.keyring.discard()
+            raise
+        self.keyring.committed()
+        if any(isinstance(p.line, ev.RecipientRegisteredLine) for p in fresh):
+            self._sync_registry()
+        last = max(ids) if ids else None
+        return AppendResult(len(fresh), duplicates, last, lines=len(parsed))
+
+    def _to_stored(
+        self, fresh: list[ParsedLine], registered: list[tuple[str, UUID]], now: datetime
+    ) -> tuple[list[StoredEvent], SideRows]:
+        new_ids = {sid for _, sid in registered}
+        streams = {p.subject_id or RECIPIENT_STREAM for p in fresh}
+        existing = [s for s in streams if s not in new_ids]
+        versions = dict.fromkeys(streams, 0)
+        versions.update(self.ledger_recorder.select_stream_versions(existing))
+        self.keyring.load(s for s in existing if s != RECIPIENT_STREAM)
+        recorded_at = now.isoformat()
+        stored: list[StoredEvent] = []
+        idempotency: list[tuple[bytes, bytes, UUID, int]] = []
+        for p in fresh:
+            stream = p.subject_id or RECIPIENT_STREAM
+            versions[stream] += 1
+            version = versions[stream]
+            line = p.line
+            data = line.data.model_dump(mode="json")
+            if isinstance(line, ev.ConsentGrantedLine) and line.data.notice_version is None:
+                assert p.notice is not None  # noqa: S101 - set by check_batch
+                data["notice_version"] = p.notice.version
+            state = {
+                "occurred_at": p.occurred_at.astimezone(UTC).isoformat(),
+                "recorded_at": recorded_at,
+                "actor": line.actor,
+                "source": line.source,
+                "idempotency": p.key_digest.hex() if p.key_digest else None,
+                "data": data,
+            }
+            stored.append(self.mapper.stored_from_state(stream, version, line.type, state, now))
+            if p.key_digest is not None and p.content_digest is not None:
+                idempotency.append((p.key_digest, p.content_digest, stream, version))
+        side = SideRows(
+            subjects=[(ref, sid, now) for ref, sid in registered],
+            idempotency=idempotency,
+            keys=list(self.keyring.pending),
+        )
+        return stored, side
+
+    def append_stream(
+        self, lines: Iterable[str | bytes], *, batch_size: int
+    ) -> Iterator[AppendResult]:
+        """Append in transactions of ``batch_size`` lines, yielding each committed result.
+
+        A rejected batch raises BatchRejected with ``committed`` set to the number of
+        lines committed before it, so a re-run with the same idempotency keys resumes.
+        """
+        iterator = iter(lines)
+        first = 1
+        while chunk := list(islice(iterator, batch_size)):
+            try:
+                yield self.append_batch(chunk, first_line=first)
+            except BatchRejected as e:
+                raise BatchRejected(list(e.violations), committed=first - 1) from None
+            first += len(chunk)
+
+    # --- reading ------------------------------------------------------------------
+
+    def subject_id(self, ref: str) -> UUID:
+        """The internal stream id of a subject reference."""
+        found = self.ledger_recorder.select_subjects([ref]).get(ref)
+        if found is None:
+            msg = f"no subject is registered under reference {ref!r}"
+            raise SubjectNotFound(msg)
+        return found
+
+    def stream(self, subject_id: UUID) -> list[ev.LedgerEvent]:
+        """Every event of one stream in order, values opened where their key exists."""
+        if subject_id not in (NOTICE_STREAM, RECIPIENT_STREAM):
+            self.keyring.load([subject_id])
+        rows = self.ledger_recorder.select_events(subject_id)
+        return [self.mapper.to_domain_event(r) for r in rows]
+
+    def positions(self, subject_id: UUID) -> dict[int, int]:
+        """Log position of each version of a stream."""
+        return self.ledger_recorder.select_positions(subject_id)
+
+    def close(self) -> None:
+        """Release the store's connections."""
+        self.factory.close()
+
+
+def file_digest(content: bytes) -> str:
+    """The SHA-256 of a published definition file, as recorded with the notice."""
+    return hashlib.sha256(content).hexdigest()

@@ -1,0 +1,252 @@
+"""One function per rule: what makes an append line malformed against the register.
+
+Every function returns violations, never raises; ``check_line`` runs the ones that
+apply to a line's type. Store-dependent rules (unknown subject, idempotency) live in
+``ledger.appending`` because they need the store's state.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ledger.domain.register import NoticeHistory, NoticeVersion
+from ledger.errors import Rule, Violation
+from schemas import events as ev
+from schemas.identifiers import business_id_problem, personal_identity_code_problem
+from schemas.register import FieldType, LegalBasis, RegisterDefinition
+
+FUTURE_TOLERANCE = timedelta(minutes=5)
+"""How far ahead of the ledger's clock an occurred_at may be (clock skew)."""
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+?[0-9 ()\-]{5,20}$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True, slots=True)
+class LineContext:
+    """What a line is checked against."""
+
+    index: int
+    line: ev._Line
+    occurred_at: datetime
+    notice: NoticeVersion
+    notices: NoticeHistory
+    recipients: Collection[str]
+
+
+def _violation(ctx: LineContext, field: str, rule: Rule, message: str) -> Violation:
+    return Violation(ctx.index, ctx.line.type, field, rule, message)  # type: ignore[attr-defined]
+
+
+def notice_in_force(
+    index: int,
+    line: ev._Line,
+    occurred_at: datetime,
+    notices: NoticeHistory,
+    now: datetime,
+) -> tuple[NoticeVersion | None, list[Violation]]:
+    """The notice version a line is checked against, or why there is none."""
+    kind = line.type  # type: ignore[attr-defined]
+    field = "occurred_at"
+    if occurred_at > now + FUTURE_TOLERANCE:
+        message = "occurred_at is in the future of the ledger's clock"
+        return None, [Violation(index, kind, field, Rule.OCCURRED_IN_FUTURE, message)]
+    notice = notices.in_force(occurred_at)
+    if notice is None:
+        message = "no version of the privacy notice was in force at occurred_at"
+        return None, [Violation(index, kind, field, Rule.NO_NOTICE_IN_FORCE, message)]
+    return notice, []
+
+
+def check_controller(ctx: LineContext, business_id: str, field: str) -> list[Violation]:
+    """A business ID must be one of the register's controllers."""
+    if business_id in {c.business_id for c in ctx.notice.definition.controllers}:
+        return []
+    message = f"controller {business_id} is not in notice {ctx.notice.version}"
+    return [_violation(ctx, field, Rule.UNKNOWN_CONTROLLER, message)]
+
+
+def check_purpose(ctx: LineContext, purpose: str, field: str) -> list[Violation]:
+    """A purpose must be listed in the notice in force."""
+    if ctx.notice.definition.purpose(purpose) is not None:
+        return []
+    message = f"purpose {purpose!r} is not in notice {ctx.notice.version}"
+    return [_violation(ctx, field, Rule.UNKNOWN_PURPOSE, message)]
+
+
+def check_category(
+    ctx: LineContext, category: str, field: str, *, derived: bool | None = None
+) -> list[Violation]:
+    """A category must be in the notice; ``derived`` demands it be (or not be) derived."""
+    found = ctx.notice.definition.category(category)
+    if found is None:
+        message = f"category {category!r} is not in notice {ctx.notice.version}"
+        return [_violation(ctx, field, Rule.UNKNOWN_CATEGORY, message)]
+    if derived is True and not found.derived:
+        message = f"category {category!r} is not a derived category"
+        return [_violation(ctx, field, Rule.CATEGORY_NOT_DERIVED, message)]
+    if derived is False and found.derived:
+        message = f"category {category!r} is derived; record it with ProfileDerived"
+        return [_violation(ctx, field, Rule.CATEGORY_DERIVED, message)]
+    return []
+
+
+def check_source(ctx: LineContext, *, required: bool) -> list[Violation]:
+    """Data events name a source listed in the notice (Art. 14(2)(f))."""
+    source = ctx.line.source
+    if source is None:
+        if not required:
+            return []
+        message = "events that record personal data must name their source"
+        return [_violation(ctx, "source", Rule.MISSING_SOURCE, message)]
+    if source in {s.id for s in ctx.notice.definition.sources}:
+        return []
+    message = f"source {source!r} is not in notice {ctx.notice.version}"
+    return [_violation(ctx, "source", Rule.UNKNOWN_SOURCE, message)]
+
+
+def _value_problem(kind: FieldType, value: ev.FieldValue) -> tuple[Rule, str] | None:
+    """Why a value does not fit its field type. Never quotes the value."""
+    if kind is FieldType.PERSONAL_IDENTITY_CODE:
+        problem = (
+            personal_identity_code_problem(value) if isinstance(value, str) else "must be text"
+        )
+        return None if problem is None else (Rule.INVALID_PERSONAL_IDENTITY_CODE, problem)
+    if kind is FieldType.BUSINESS_ID:
+        problem = business_id_problem(value) if isinstance(value, str) else "must be text"
+        return None if problem is None else (Rule.INVALID_BUSINESS_ID, problem)
+    checks: dict[FieldType, Callable[[ev.FieldValue], bool]] = {
+        FieldType.TEXT: lambda v: isinstance(v, str) and 0 < len(v) <= 2000,  # noqa: PLR2004
+        FieldType.EMAIL: lambda v: isinstance(v, str) and _EMAIL.match(v) is not None,
+        FieldType.PHONE: lambda v: isinstance(v, str) and _PHONE.match(v) is not None,
+        FieldType.DATE: lambda v: isinstance(v, str) and _DATE.match(v) is not None,
+        FieldType.NUMBER: lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+        FieldType.BOOLEAN: lambda v: isinstance(v, bool),
+    }
+    return None if checks[kind](value) else (Rule.INVALID_VALUE, f"must be a valid {kind.value}")
+
+
+def check_fields(
+    ctx: LineContext,
+    category: str,
+    names: Collection[str],
+    values: dict[str, ev.FieldValue] | None,
+) -> list[Violation]:
+    """Field names must belong to the category; values must fit the field types."""
+    found = ctx.notice.definition.category(category)
+    if found is None:
+        return []  # reported by check_category
+    out: list[Violation] = []
+    for name in names:
+        field = f"data.fields.{name}"
+        kind = found.fields.get(name)
+        if kind is None:
+            message = f"category {category!r} has no field {name!r}"
+            out.append(_violation(ctx, field, Rule.UNKNOWN_DATA_FIELD, message))
+        elif values is not None and (problem := _value_problem(kind, values[name])):
+            out.append(_violation(ctx, field, problem[0], problem[1]))
+    return out
+
+
+def check_consent(ctx: LineContext, data: ev.ConsentGrantedData) -> list[Violation]:
+    """Consent only for purposes whose bases include it, under a notice listing them."""
+    out = check_purpose(ctx, data.purpose, "data.purpose")
+    purpose = ctx.notice.definition.purpose(data.purpose)
+    if purpose is not None and LegalBasis.CONSENT not in purpose.bases:
+        message = (
+            f"purpose {data.purpose!r} does not rest on consent in notice {ctx.notice.version}"
+        )
+        out.append(_violation(ctx, "data.purpose", Rule.CONSENT_NOT_A_BASIS, message))
+    if data.notice_version is not None:
+        agreed = ctx.notices.get(data.notice_version)
+        if agreed is None:
+            message = f"notice version {data.notice_version!r} was never published"
+            out.append(_violation(ctx, "data.notice_version", Rule.UNKNOWN_NOTICE_VERSION, message))
+        elif agreed.definition.purpose(data.purpose) is None:
+            message = f"notice {agreed.version} does not list purpose {data.purpose!r}"
+            out.append(_violation(ctx, "data.notice_version", Rule.PURPOSE_NOT_IN_NOTICE, message))
+    if data.expires_at is not None and data.expires_at <= ctx.occurred_at:
+        message = "expires_at must be after occurred_at"
+        out.append(_violation(ctx, "data.expires_at", Rule.EXPIRES_BEFORE_GRANT, message))
+    return out
+
+
+def check_recipient_registration(
+    ctx: LineContext, data: ev.RecipientRegisteredData
+) -> list[Violation]:
+    """A recipient's purposes must be in the notice (the model demands a safeguard)."""
+    out: list[Violation] = []
+    for i, purpose in enumerate(data.purposes):
+        out += check_purpose(ctx, purpose, f"data.purposes.{i}")
+    return out
+
+
+def check_disclosure(ctx: LineContext, data: ev.DataDisclosedData) -> list[Violation]:
+    """A disclosure names a known recipient, a purpose and categories of the notice."""
+    out = check_purpose(ctx, data.purpose, "data.purpose")
+    for i, category in enumerate(data.categories):
+        out += check_category(ctx, category, f"data.categories.{i}")
+    known = ctx.recipients or ()
+    in_notice = {r.id for r in ctx.notice.definition.recipients}
+    if data.recipient not in in_notice and data.recipient not in known:
+        message = f"recipient {data.recipient!r} is neither in the notice nor registered"
+        out.append(_violation(ctx, "data.recipient", Rule.UNKNOWN_RECIPIENT, message))
+    return out
+
+
+def _check_data(ctx: LineContext) -> list[Violation]:  # noqa: PLR0911 - a dispatch table
+    line = ctx.line
+    match line:
+        case ev.SubjectRegisteredLine(data=d):
+            return check_controller(ctx, d.controller, "data.controller")
+        case ev.PersonalDataRecordedLine(data=d):
+            category = check_category(ctx, d.category, "data.category", derived=False)
+            fields = [] if category else check_fields(ctx, d.category, d.fields, d.fields)
+            return check_source(ctx, required=True) + category + fields
+        case ev.PersonalDataErasedLine(data=d):
+            category = check_category(ctx, d.category, "data.category")
+            fields = [] if category else check_fields(ctx, d.category, d.fields, None)
+            return check_source(ctx, required=False) + category + fields
+        case ev.ContractStartedLine(data=d) | ev.ContractEndedLine(data=d):
+            return check_source(ctx, required=False) + check_controller(
+                ctx, d.controller, "data.controller"
+            )
+        case ev.ConsentGrantedLine(data=d):
+            return check_source(ctx, required=False) + check_consent(ctx, d)
+        case ev.ConsentWithdrawnLine(data=d) | ev.ObjectionRecordedLine(data=d):
+            return check_source(ctx, required=False) + check_purpose(ctx, d.purpose, "data.purpose")
+        case ev.ProfileDerivedLine(data=d):
+            not_derived = check_category(ctx, d.category, "data.category", derived=True)
+            out = check_source(ctx, required=True) + not_derived
+            out += [] if not_derived else check_fields(ctx, d.category, d.fields, d.fields)
+            out += check_purpose(ctx, d.purpose, "data.purpose")
+            for i, origin in enumerate(d.derived_from):
+                out += check_category(ctx, origin, f"data.derived_from.{i}")
+            return out
+        case ev.DataDisclosedLine(data=d):
+            return check_source(ctx, required=False) + check_disclosure(ctx, d)
+        case ev.RecipientRegisteredLine(data=d):
+            return check_source(ctx, required=False) + check_recipient_registration(ctx, d)
+        case ev.AutomatedDecisionMadeLine(data=d):
+            return check_source(ctx, required=False) + check_purpose(ctx, d.purpose, "data.purpose")
+    return []
+
+
+def check_line(ctx: LineContext) -> list[Violation]:
+    """Every register rule that applies to this line."""
+    return _check_data(ctx)
+
+
+def definition_ids(definition: RegisterDefinition) -> dict[str, set[str]]:
+    """The ids a definition declares, by kind (for messages and the demo)."""
+    return {
+        "controllers": {c.business_id for c in definition.controllers},
+        "purposes": {p.id for p in definition.purposes},
+        "categories": {c.id for c in definition.categories},
+        "sources": {s.id for s in definition.sources},
+        "recipients": {r.id for r in definition.recipients},
+    }

@@ -1,0 +1,263 @@
+"""Keys: the master key, per (subject, category) data keys, and sealing of values.
+
+Data keys are random 256-bit AES-GCM keys, one per (subject, category, key
+version), stored in ``ledger_keys`` wrapped (AES-GCM) by the master key with the
+subject, category and key version as associated data. Destroying a row is all
+that erasure needs: every ciphertext sealed under that key becomes unreadable.
+
+A sealed value is ``b64(version byte | key version (4) | nonce (12) | ciphertext+tag)``
+with associated data binding it to its stream, its version in the stream and its
+category, so a ciphertext moved to another event or category fails to open.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+import stat
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from ledger.errors import ConfigurationError, KeyUnavailable
+from ledger.persistence.recorders import KeyRow
+
+if TYPE_CHECKING:
+    from ledger.persistence.recorders import LedgerRecorder
+
+MASTER_KEY_ENV = "LEDGER_MASTER_KEY"
+MASTER_KEY_FILE_ENV = "LEDGER_MASTER_KEY_FILE"
+_SEAL_FORMAT = 1
+_KEY_BYTES = 32
+
+
+def master_key_id(key: bytes) -> str:
+    """A public fingerprint of the master key, stored to catch a wrong key early."""
+    return hashlib.sha256(b"ledger master key id\x00" + key).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class MasterKeySource:
+    """Where the master key comes from: the environment, else a file."""
+
+    path: Path
+    env_value: str | None = None
+
+    def load(self) -> bytes:
+        """The master key; a clear error naming what is missing when it cannot be had."""
+        if self.env_value:
+            return _decode_key(self.env_value, MASTER_KEY_ENV)
+        try:
+            text = self.path.read_text(encoding="ascii").strip()
+        except FileNotFoundError:
+            msg = (
+                f"the master key file {self.path} does not exist; set {MASTER_KEY_ENV}"
+                f" or {MASTER_KEY_FILE_ENV}, or restore the file"
+            )
+            raise KeyUnavailable(msg) from None
+        except OSError as e:
+            msg = f"cannot read the master key file {self.path}: {e.strerror}"
+            raise KeyUnavailable(msg) from None
+        return _decode_key(text, str(self.path))
+
+    def create(self) -> bytes:
+        """Make a new master key file readable by its owner only (or use the env key)."""
+        if self.env_value:
+            return _decode_key(self.env_value, MASTER_KEY_ENV)
+        key = AESGCM.generate_key(bit_length=256)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+        try:
+            fd = os.open(self.path, flags, stat.S_IRUSR | stat.S_IWUSR)
+        except FileExistsError:
+            return self.load()
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(base64.b64encode(key).decode("ascii") + "\n")
+        return key
+
+
+def _decode_key(text: str, where: str) -> bytes:
+    try:
+        key = base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        msg = f"the master key in {where} is not base64"
+        raise ConfigurationError(msg) from None
+    if len(key) != _KEY_BYTES:
+        msg = f"the master key in {where} must be 32 bytes (base64 of 256 bits)"
+        raise ConfigurationError(msg)
+    return key
+
+
+def _wrap_aad(subject_id: UUID, category: str, key_version: int) -> bytes:
+    return b"ledger key\x00" + subject_id.bytes + category.encode() + key_version.to_bytes(4)
+
+
+def _seal_aad(subject_id: UUID, stream_version: int, category: str) -> bytes:
+    return subject_id.bytes + stream_version.to_bytes(8) + category.encode()
+
+
+@dataclass
+class KeyRing:
+    """Data keys of the subjects an operation touches, unwrapped on demand.
+
+    New keys are made by ``seal`` and held in ``pending`` until the append that
+    uses them commits (``committed``) or fails (``discard``).
+    """
+
+    recorder: LedgerRecorder
+    master_key: bytes
+    clock_now: datetime | None = None
+    _live: dict[tuple[UUID, str], tuple[int, AESGCM]] = field(default_factory=dict)
+    _old: dict[tuple[UUID, str, int], AESGCM] = field(default_factory=dict)
+    _loaded: set[UUID] = field(default_factory=set)
+    _newest: dict[tuple[UUID, str], int] = field(default_factory=dict)
+    _destroyed: set[tuple[UUID, str, int]] = field(default_factory=set)
+    pending: list[KeyRow] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.master_id = master_key_id(self.master_key)
+        self._master = AESGCM(self.master_key)
+
+    def load(self, subject_ids: Iterable[UUID]) -> None:
+        """Fetch the keys of these subjects in one query, if not already held."""
+        wanted = [s for s in subject_ids if s not in self._loaded]
+        if not wanted:
+            return
+        for row in self.recorder.select_keys(wanted):
+            self._take(row)
+        self._loaded.update(wanted)
+
+    def forget(self) -> None:
+        """Drop every unwrapped key (after an erasure, or between unrelated batches)."""
+        self._live.clear()
+        self._old.clear()
+        self._loaded.clear()
+        self._newest.clear()
+        self._destroyed.clear()
+        self.pending.clear()
+
+    def _take(self, row: KeyRow) -> None:
+        pair = (row.subject_id, row.category)
+        self._newest[pair] = max(self._newest.get(pair, 0), row.key_version)
+        if row.wrapped is None:
+            self._destroyed.add((row.subject_id, row.category, row.key_version))
+        else:
+            self._old[(*pair, row.key_version)] = AESGCM(self._unwrap(row))
+        # Only the newest key of a category is live; once destroyed, the next
+        # value of that category gets a fresh key with a higher version.
+        newest = self._newest[pair]
+        live = self._old.get((*pair, newest))
+        if live is None:
+            self._live.pop(pair, None)
+        else:
+            self._live[pair] = (newest, live)
+
+    def _unwrap(self, row: KeyRow) -> bytes:
+        if row.master_key_id != self.master_id:
+            msg = (
+                f"a data key is wrapped by master key {row.master_key_id}, but the loaded"
+                f" master key is {self.master_id}"
+            )
+            raise KeyUnavailable(msg)
+        assert row.wrapped is not None  # noqa: S101 - tombstones are handled by _take
+        nonce, wrapped = row.wrapped[:12], row.wrapped[12:]
+        aad = _wrap_aad(row.subject_id, row.category, row.key_version)
+        try:
+            return self._master.decrypt(nonce, wrapped, aad)
+        except InvalidTag:
+            msg = "a data key does not unwrap under the master key: the key store was altered"
+            raise KeyUnavailable(msg) from None
+
+    def _new_key(self, subject_id: UUID, category: str, now: datetime) -> tuple[int, AESGCM]:
+        version = self._newest.get((subject_id, category), 0) + 1
+        self._newest[(subject_id, category)] = version
+        key = AESGCM.generate_key(bit_length=256)
+        nonce = os.urandom(12)
+        wrapped = nonce + self._master.encrypt(nonce, key, _wrap_aad(subject_id, category, version))
+        row = KeyRow(subject_id, category, version, wrapped, self.master_id, now)
+        self.pending.append(row)
+        aes = AESGCM(key)
+        self._old[(subject_id, category, version)] = aes
+        self._live[(subject_id, category)] = (version, aes)
+        return version, aes
+
+    def seal(
+        self,
+        subject_id: UUID,
+        stream_version: int,
+        category: str,
+        plaintext: bytes,
+        now: datetime,
+    ) -> str:
+        """Encrypt a value under the subject's live key for the category (made if none)."""
+        live = self._live.get((subject_id, category))
+        if live is None:
+            live = self._new_key(subject_id, category, now)
+        key_version, aes = live
+        nonce = os.urandom(12)
+        body = aes.encrypt(nonce, plaintext, _seal_aad(subject_id, stream_version, category))
+        blob = bytes([_SEAL_FORMAT]) + key_version.to_bytes(4) + nonce + body
+        return base64.b64encode(blob).decode("ascii")
+
+    def open(
+        self, subject_id: UUID, stream_version: int, category: str, sealed: str
+    ) -> bytes | None:
+        """Decrypt a sealed value; None when its key was destroyed (crypto-shredded)."""
+        blob = base64.b64decode(sealed)
+        key_version = int.from_bytes(blob[1:5])
+        aes = self._old.get((subject_id, category, key_version))
+        if aes is None:
+            if (subject_id, category, key_version) in self._destroyed:
+                return None
+            msg = (
+                f"no data key {key_version} for category {category} of stream {subject_id}:"
+                " the key store is missing a row it should hold"
+            )
+            raise KeyUnavailable(msg)
+        aad = _seal_aad(subject_id, stream_version, category)
+        try:
+            return aes.decrypt(blob[5:17], blob[17:], aad)
+        except InvalidTag:
+            msg = (
+                f"a sealed value of stream {subject_id} version {stream_version} does not"
+                " open under its key: the event or the key store was altered"
+            )
+            raise KeyUnavailable(msg) from None
+
+    def wrap_secret(self, secret: bytes, name: str) -> bytes:
+        """Wrap a store-wide secret (the index key) under the master key."""
+        nonce = os.urandom(12)
+        return nonce + self._master.encrypt(nonce, secret, b"ledger secret\x00" + name.encode())
+
+    def unwrap_secret(self, wrapped: bytes, name: str) -> bytes:
+        """Unwrap a store-wide secret."""
+        try:
+            return self._master.decrypt(
+                wrapped[:12], wrapped[12:], b"ledger secret\x00" + name.encode()
+            )
+        except InvalidTag:
+            msg = f"the {name} does not unwrap under the master key"
+            raise KeyUnavailable(msg) from None
+
+    def committed(self) -> None:
+        """The pending keys are stored now."""
+        self.pending.clear()
+
+    def discard(self) -> None:
+        """The append failed: forget keys that were never stored."""
+        self.pending.clear()
+        self.forget()
+
+
+def index_digest(index_key: bytes, value: bytes) -> bytes:
+    """A keyed digest for lookups (idempotency keys and content), never an unkeyed hash."""
+    return hmac.new(index_key, value, hashlib.sha256).digest()

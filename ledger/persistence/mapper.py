@@ -1,0 +1,126 @@
+"""The pydantic mapper: recorded events <-> stored events, sealing personal values.
+
+* The topic is the event's type name from the contract (``ConsentGranted``), never
+  a Python path, so moving or renaming a class does not strand stored events.
+* ``class_version`` is written when above 1 and upcast on read with the event
+  class's ``upcast_vN_vN+1`` static methods (the library's Mapper does this for
+  its own events; the documented pydantic mapper does not).
+* The ``fields`` values of sealed types are encrypted under the subject's key for
+  the category; when that key was destroyed the event reads back with no values
+  and the category listed in ``erased``, never an error.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+from uuid import UUID
+
+import orjson
+from eventsourcing.persistence import Mapper, MapperDeserialisationError, StoredEvent
+
+from ledger.errors import ConfigurationError
+from schemas.events import EVENT_TYPES, SEALED_TYPES, LedgerEvent
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from ledger.persistence.keys import KeyRing
+
+_ENVELOPE_ONLY = {"originator_id", "originator_version", "type", "erased"}
+
+
+class PydanticMapper(Mapper[UUID]):
+    """Maps the ledger's pydantic events to the library's StoredEvent and back."""
+
+    keyring: KeyRing | None = None
+
+    def _ring(self) -> KeyRing:
+        if self.keyring is None:
+            msg = "the mapper has no key ring: open the ledger with its master key"
+            raise ConfigurationError(msg)
+        return self.keyring
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        """A recorded event as the row the log stores (values sealed)."""
+        event = cast("LedgerEvent", domain_event)
+        state = event.model_dump(mode="json", exclude=_ENVELOPE_ONLY)
+        return self.stored_from_state(
+            event.originator_id,
+            event.originator_version,
+            event.type,
+            state,
+            event.recorded_at,
+        )
+
+    def stored_from_state(
+        self,
+        originator_id: UUID,
+        originator_version: int,
+        topic: str,
+        state: dict[str, Any],
+        now: datetime,
+    ) -> StoredEvent:
+        """Seal and encode a JSON-ready event state (the append path's fast entry)."""
+        if topic in SEALED_TYPES:
+            data = state["data"]
+            fields = data["fields"]
+            sealed = self._ring().seal(
+                originator_id,
+                originator_version,
+                data["category"],
+                orjson.dumps(fields),
+                now,
+            )
+            state["data"] = {
+                **data,
+                "fields": {"names": sorted(fields), "sealed": sealed},
+            }
+        class_version = EVENT_TYPES[topic].class_version
+        if class_version > 1:
+            state["class_version"] = class_version
+        return StoredEvent(
+            originator_id=originator_id,
+            originator_version=originator_version,
+            topic=topic,
+            state=self.transcoder.encode(state),
+        )
+
+    def to_domain_event(self, stored_event: StoredEvent) -> LedgerEvent:
+        """A stored row as its recorded event, values opened when their key exists."""
+        cls = EVENT_TYPES.get(stored_event.topic)
+        if cls is None:
+            msg = f"stored event has an unknown topic {stored_event.topic!r}"
+            raise MapperDeserialisationError(msg)
+        originator_id = cast("UUID", stored_event.originator_id)
+        if not isinstance(originator_id, UUID):
+            originator_id = UUID(str(originator_id))
+        try:
+            state: dict[str, Any] = self.transcoder.decode(stored_event.state)
+        except orjson.JSONDecodeError as e:
+            msg = f"stored event {originator_id} v{stored_event.originator_version}: {e}"
+            raise MapperDeserialisationError(msg) from e
+        from_version = state.pop("class_version", 1)
+        while from_version < cls.class_version:
+            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
+            from_version += 1
+        erased: tuple[str, ...] = ()
+        if stored_event.topic in SEALED_TYPES:
+            data = state["data"]
+            opened = self._ring().open(
+                originator_id,
+                stored_event.originator_version,
+                data["category"],
+                data["fields"]["sealed"],
+            )
+            if opened is None:
+                erased = (data["category"],)
+                data["fields"] = {}
+            else:
+                data["fields"] = orjson.loads(opened)
+        state.update(
+            originator_id=originator_id,
+            originator_version=stored_event.originator_version,
+            type=stored_event.topic,
+            erased=erased,
+        )
+        return cls.model_validate(state, context={"recorded": True})

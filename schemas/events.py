@@ -1,0 +1,364 @@
+"""THE event catalogue: every event type, its data, its NDJSON line and its record.
+
+For each type there are three models:
+
+* ``<Type>Data``: the type's own fields, the ``data`` object of the contract;
+* ``<Type>Line``: one NDJSON line a service appends (the contract's envelope);
+* ``<Type>``: the event as the ledger records it, with its stream (originator),
+  both clocks and the appending actor; the stored topic is the type name itself,
+  so renaming a class never strands stored events.
+
+Adding a type: add the three classes here, add them to ``_CATALOGUE``, add a rule
+in ``ledger/domain/rules.py`` if needed, run ``make schemas``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, ClassVar, Literal
+from uuid import UUID
+
+from pydantic import Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+
+from schemas.base import BusinessId, Code, Frozen, Reference, Text, Timestamp
+from schemas.register import Recipient, RegisterDefinition
+
+FieldValue = str | int | float | bool
+"""A personal data value; encrypted at rest under its (subject, category) key."""
+
+Actor = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$")]
+SubjectRef = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$",
+        description="The service's opaque customer reference; never a personal identity code.",
+    ),
+]
+IdempotencyKey = Annotated[str, Field(min_length=1, max_length=200)]
+NoticeVersion = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")]
+
+
+# --- data: the `data` object of each type -------------------------------------------
+
+
+class SubjectRegisteredData(Frozen):
+    """A data subject enters the register under a controller."""
+
+    kind: Literal["person", "contact_person"]
+    controller: BusinessId
+
+
+def _fields_present(value: dict[str, FieldValue], info: ValidationInfo) -> dict[str, FieldValue]:
+    """Appends must carry values; a recorded event may have none left (crypto-shredded)."""
+    if not value and not (info.context or {}).get("recorded"):
+        raise PydanticCustomError("missing_field", "at least one field is needed")
+    return value
+
+
+class PersonalDataRecordedData(Frozen):
+    """Values of one category's fields; replaces earlier values of those fields."""
+
+    category: Code
+    fields: dict[str, FieldValue] = Field(json_schema_extra={"minProperties": 1})
+
+    _present = field_validator("fields")(_fields_present)
+
+
+class PersonalDataErasedData(Frozen):
+    """The service no longer holds these fields (e.g. rectification by removal)."""
+
+    category: Code
+    fields: tuple[str, ...] = Field(min_length=1)
+    reason: Text
+
+
+class ContractStartedData(Frozen):
+    """A contract between the subject and a controller starts."""
+
+    controller: BusinessId
+    contract: Reference
+    metering_point: Reference | None = None
+
+
+class ContractEndedData(Frozen):
+    """A contract between the subject and a controller ends."""
+
+    controller: BusinessId
+    contract: Reference
+
+
+class ConsentGrantedData(Frozen):
+    """The subject consents to a purpose (Art. 7(1)), under a notice version."""
+
+    purpose: Code
+    channel: Code = Field(description="How it was given: web_form, phone, paper, ...")
+    evidence: Reference = Field(description="Reference to the form, call or document.")
+    notice_version: NoticeVersion | None = Field(
+        None, description="The notice version agreed to; default: the one in force."
+    )
+    expires_at: Timestamp | None = None
+
+
+class ConsentWithdrawnData(Frozen):
+    """The subject withdraws consent to a purpose (Art. 7(3)) from occurred_at."""
+
+    purpose: Code
+    channel: Code
+
+
+class ObjectionRecordedData(Frozen):
+    """The subject objects to a purpose (Art. 21); always wins for direct marketing."""
+
+    purpose: Code
+
+
+class ProfileDerivedData(Frozen):
+    """A derived profile, with the categories it was derived from."""
+
+    category: Code
+    derived_from: tuple[Code, ...] = Field(min_length=1)
+    purpose: Code
+    fields: dict[str, FieldValue] = Field(json_schema_extra={"minProperties": 1})
+
+    _present = field_validator("fields")(_fields_present)
+
+
+class DataDisclosedData(Frozen):
+    """Personal data of the subject was disclosed to a recipient."""
+
+    recipient: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.\-]{0,63}$")]
+    categories: tuple[Code, ...] = Field(min_length=1)
+    purpose: Code
+    reference: Reference | None = None
+
+
+class RecipientRegisteredData(Recipient):
+    """A recipient and its agreement: purposes, country, transfer safeguard."""
+
+
+class AutomatedDecisionMadeData(Frozen):
+    """A decision about the subject was made by automated means (Art. 22)."""
+
+    purpose: Code
+    logic: Text = Field(description="What decided, e.g. a model or rule set id.")
+
+
+class NoticePublishedData(Frozen):
+    """A version of the register definition (the privacy notice) takes effect."""
+
+    version: NoticeVersion
+    effective_from: Timestamp
+    digest: str = Field(description="SHA-256 of the definition file as published.")
+    definition: RegisterDefinition
+
+
+# --- lines: what services append ----------------------------------------------------
+
+
+class _Line(Frozen):
+    occurred_at: Timestamp | None = None
+    source: Code | None = None
+    actor: Actor
+    idempotency_key: IdempotencyKey | None = None
+
+
+class _SubjectLine(_Line):
+    subject: SubjectRef
+
+
+class SubjectRegisteredLine(_SubjectLine):
+    type: Literal["SubjectRegistered"]
+    data: SubjectRegisteredData
+
+
+class PersonalDataRecordedLine(_SubjectLine):
+    type: Literal["PersonalDataRecorded"]
+    data: PersonalDataRecordedData
+
+
+class PersonalDataErasedLine(_SubjectLine):
+    type: Literal["PersonalDataErased"]
+    data: PersonalDataErasedData
+
+
+class ContractStartedLine(_SubjectLine):
+    type: Literal["ContractStarted"]
+    data: ContractStartedData
+
+
+class ContractEndedLine(_SubjectLine):
+    type: Literal["ContractEnded"]
+    data: ContractEndedData
+
+
+class ConsentGrantedLine(_SubjectLine):
+    type: Literal["ConsentGranted"]
+    data: ConsentGrantedData
+
+
+class ConsentWithdrawnLine(_SubjectLine):
+    type: Literal["ConsentWithdrawn"]
+    data: ConsentWithdrawnData
+
+
+class ObjectionRecordedLine(_SubjectLine):
+    type: Literal["ObjectionRecorded"]
+    data: ObjectionRecordedData
+
+
+class ProfileDerivedLine(_SubjectLine):
+    type: Literal["ProfileDerived"]
+    data: ProfileDerivedData
+
+
+class DataDisclosedLine(_SubjectLine):
+    type: Literal["DataDisclosed"]
+    data: DataDisclosedData
+
+
+class RecipientRegisteredLine(_Line):
+    type: Literal["RecipientRegistered"]
+    data: RecipientRegisteredData
+
+
+class AutomatedDecisionMadeLine(_SubjectLine):
+    type: Literal["AutomatedDecisionMade"]
+    data: AutomatedDecisionMadeData
+
+
+AppendLine = Annotated[
+    SubjectRegisteredLine
+    | PersonalDataRecordedLine
+    | PersonalDataErasedLine
+    | ContractStartedLine
+    | ContractEndedLine
+    | ConsentGrantedLine
+    | ConsentWithdrawnLine
+    | ObjectionRecordedLine
+    | ProfileDerivedLine
+    | DataDisclosedLine
+    | RecipientRegisteredLine
+    | AutomatedDecisionMadeLine,
+    Field(discriminator="type"),
+]
+"""One NDJSON line of ``ledger append``, discriminated by ``type``."""
+
+
+# --- recorded events: what the log holds --------------------------------------------
+
+
+class LedgerEvent(Frozen):
+    """What every recorded event carries besides its data."""
+
+    class_version: ClassVar[int] = 1
+
+    originator_id: UUID = Field(
+        description="The stream: a subject's internal id, or a register stream."
+    )
+    originator_version: int = Field(ge=1)
+    type: str
+    occurred_at: datetime = Field(description="When it happened in the world.")
+    recorded_at: datetime = Field(description="When the ledger stored it.")
+    actor: str
+    source: str | None = None
+    idempotency: str | None = Field(None, description="Keyed digest of the idempotency key.")
+    erased: tuple[str, ...] = Field(
+        (),
+        description="Categories whose values were crypto-shredded (their key is destroyed).",
+    )
+    data: Any
+
+
+class SubjectRegistered(LedgerEvent):
+    type: Literal["SubjectRegistered"] = "SubjectRegistered"
+    data: SubjectRegisteredData
+
+
+class PersonalDataRecorded(LedgerEvent):
+    type: Literal["PersonalDataRecorded"] = "PersonalDataRecorded"
+    data: PersonalDataRecordedData
+
+
+class PersonalDataErased(LedgerEvent):
+    type: Literal["PersonalDataErased"] = "PersonalDataErased"
+    data: PersonalDataErasedData
+
+
+class ContractStarted(LedgerEvent):
+    type: Literal["ContractStarted"] = "ContractStarted"
+    data: ContractStartedData
+
+
+class ContractEnded(LedgerEvent):
+    type: Literal["ContractEnded"] = "ContractEnded"
+    data: ContractEndedData
+
+
+class ConsentGranted(LedgerEvent):
+    type: Literal["ConsentGranted"] = "ConsentGranted"
+    data: ConsentGrantedData
+
+
+class ConsentWithdrawn(LedgerEvent):
+    type: Literal["ConsentWithdrawn"] = "ConsentWithdrawn"
+    data: ConsentWithdrawnData
+
+
+class ObjectionRecorded(LedgerEvent):
+    type: Literal["ObjectionRecorded"] = "ObjectionRecorded"
+    data: ObjectionRecordedData
+
+
+class ProfileDerived(LedgerEvent):
+    type: Literal["ProfileDerived"] = "ProfileDerived"
+    data: ProfileDerivedData
+
+
+class DataDisclosed(LedgerEvent):
+    type: Literal["DataDisclosed"] = "DataDisclosed"
+    data: DataDisclosedData
+
+
+class RecipientRegistered(LedgerEvent):
+    type: Literal["RecipientRegistered"] = "RecipientRegistered"
+    data: RecipientRegisteredData
+
+
+class AutomatedDecisionMade(LedgerEvent):
+    type: Literal["AutomatedDecisionMade"] = "AutomatedDecisionMade"
+    data: AutomatedDecisionMadeData
+
+
+class NoticePublished(LedgerEvent):
+    type: Literal["NoticePublished"] = "NoticePublished"
+    data: NoticePublishedData
+
+
+EVENT_TYPES: dict[str, type[LedgerEvent]] = {
+    cls.model_fields["type"].default: cls
+    for cls in (
+        SubjectRegistered,
+        PersonalDataRecorded,
+        PersonalDataErased,
+        ContractStarted,
+        ContractEnded,
+        ConsentGranted,
+        ConsentWithdrawn,
+        ObjectionRecorded,
+        ProfileDerived,
+        DataDisclosed,
+        RecipientRegistered,
+        AutomatedDecisionMade,
+        NoticePublished,
+    )
+}
+"""Stored topic (the contract's type name) -> recorded event class."""
+
+APPENDABLE_TYPES = frozenset(EVENT_TYPES) - {"NoticePublished"}
+"""Types a service may append; notices are published with ``ledger notice publish``."""
+
+SEALED_TYPES = frozenset({"PersonalDataRecorded", "ProfileDerived"})
+"""Types whose ``data.fields`` values are encrypted under a (subject, category) key."""

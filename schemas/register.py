@@ -1,0 +1,254 @@
+"""The register definition: what a privacy notice promises, as data.
+
+A definition file (TOML, see ``examples/register.toml``) is validated into a
+``RegisterDefinition`` and published into the ledger as a ``NoticePublished``
+event; every append is checked against the version in force at its occurred_at.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Literal, Self
+
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from schemas.base import (
+    BusinessId,
+    Code,
+    CountryCode,
+    Frozen,
+    RecipientId,
+    Text,
+    Timestamp,
+)
+
+EEA_COUNTRIES = frozenset(
+    ("AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT",
+     "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO")
+)  # fmt: skip
+"""EU member states and the other EEA states (Iceland, Liechtenstein, Norway)."""
+
+
+class LegalBasis(StrEnum):
+    """GDPR Art. 6(1) lawful bases."""
+
+    CONSENT = "consent"
+    CONTRACT = "contract"
+    LEGAL_OBLIGATION = "legal_obligation"
+    VITAL_INTERESTS = "vital_interests"
+    PUBLIC_TASK = "public_task"
+    LEGITIMATE_INTERESTS = "legitimate_interests"
+
+
+class Safeguard(StrEnum):
+    """Grounds for a transfer outside the EU/EEA (GDPR Chapter V)."""
+
+    ADEQUACY_DECISION = "adequacy_decision"  # Art. 45
+    STANDARD_CONTRACTUAL_CLAUSES = "standard_contractual_clauses"  # Art. 46(2)(c)
+    BINDING_CORPORATE_RULES = "binding_corporate_rules"  # Art. 47
+    CODE_OF_CONDUCT = "code_of_conduct"  # Art. 46(2)(e)
+    CERTIFICATION = "certification"  # Art. 46(2)(f)
+    DEROGATION = "derogation"  # Art. 49
+
+
+class FieldType(StrEnum):
+    """How a field's values are checked on append."""
+
+    TEXT = "text"
+    EMAIL = "email"
+    PHONE = "phone"
+    DATE = "date"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    PERSONAL_IDENTITY_CODE = "personal_identity_code"
+    BUSINESS_ID = "business_id"
+
+
+class RecipientRole(StrEnum):
+    """What a recipient is to the controllers."""
+
+    PROCESSOR = "processor"
+    AUTHORITY = "authority"
+    CONTROLLER = "controller"
+
+
+class Controller(Frozen):
+    """A (joint) controller of the register."""
+
+    business_id: BusinessId
+    name: Text
+    address: Text | None = None
+    phone: str | None = None
+
+
+class PrivacyContact(Frozen):
+    """Where data subjects send questions and requests."""
+
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)
+    name: Text | None = None
+
+
+class Purpose(Frozen):
+    """A processing purpose and the lawful bases it may rest on."""
+
+    id: Code
+    description: Text
+    bases: tuple[LegalBasis, ...] = Field(min_length=1)
+    note: Text | None = None
+
+
+class Category(Frozen):
+    """A category of personal data and the fields it holds."""
+
+    id: Code
+    description: Text
+    fields: dict[Code, FieldType] = Field(min_length=1)
+    derived: bool = Field(False, description="Built from other categories (profiles).")
+    controller: BusinessId | None = Field(
+        None, description="The controller the data belongs to, if only one."
+    )
+
+
+class Source(Frozen):
+    """Where personal data comes from (GDPR Art. 14(2)(f))."""
+
+    id: Code
+    description: Text
+
+
+class Recipient(Frozen):
+    """A recipient (or category of recipients) named in the notice."""
+
+    id: RecipientId
+    name: Text
+    role: RecipientRole
+    country: CountryCode
+    purposes: tuple[Code, ...] = Field(min_length=1)
+    safeguard: Safeguard | None = None
+
+    @model_validator(mode="after")
+    def _transfer_needs_safeguard(self) -> Self:
+        if self.country not in EEA_COUNTRIES and self.safeguard is None:
+            raise PydanticCustomError(
+                "transfer_without_safeguard",
+                "a recipient outside the EU/EEA needs a safeguard",
+            )
+        return self
+
+
+_PERIOD = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?$")
+
+
+class RetentionRule(Frozen):
+    """How long a category is kept, from what, and on which legal ground."""
+
+    category: Code
+    period: str = Field(description="ISO 8601 duration in years, months, days: P10Y, P6M.")
+    starts: Literal["recorded", "contract_ended", "consent_withdrawn"]
+    end_of_year: bool = Field(
+        False,
+        description="Counted from the end of the calendar year the start falls in.",
+    )
+    legal_reference: Text | None = None
+    statement: Text
+
+    @model_validator(mode="after")
+    def _period_parses(self) -> Self:
+        if _PERIOD.match(self.period) is None or self.period == "P":
+            raise PydanticCustomError(
+                "invalid_period", "period must look like P10Y, P6M, P30D or P2Y6M"
+            )
+        return self
+
+    @property
+    def period_parts(self) -> tuple[int, int, int]:
+        """The period as (years, months, days)."""
+        match = _PERIOD.match(self.period)
+        assert match is not None  # noqa: S101 - checked by the validator
+        return tuple(int(g or 0) for g in match.groups())  # type: ignore[return-value]
+
+
+class AutomatedDecisions(Frozen):
+    """The notice's statement on automated decision-making (GDPR Art. 22)."""
+
+    exists: bool
+    statement: Text
+
+
+class RegisterDefinition(Frozen):
+    """One version of a register's privacy notice, as data."""
+
+    name: Text
+    version: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")
+    effective_from: Timestamp | None = Field(
+        None,
+        description="When this version takes effect, unless given when publishing.",
+    )
+    language: str = "en"
+    controllers: tuple[Controller, ...] = Field(min_length=1)
+    privacy_contact: PrivacyContact
+    purposes: tuple[Purpose, ...] = Field(min_length=1)
+    categories: tuple[Category, ...] = Field(min_length=1)
+    sources: tuple[Source, ...] = Field(min_length=1)
+    recipients: tuple[Recipient, ...] = ()
+    retention: tuple[RetentionRule, ...]
+    automated_decisions: AutomatedDecisions
+    security: Text | None = None
+    rights: tuple[Text, ...] = ()
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Self:
+        for name, ids in (
+            ("controllers", [c.business_id for c in self.controllers]),
+            ("purposes", [p.id for p in self.purposes]),
+            ("categories", [c.id for c in self.categories]),
+            ("sources", [s.id for s in self.sources]),
+            ("recipients", [r.id for r in self.recipients]),
+        ):
+            duplicates = sorted({i for i in ids if ids.count(i) > 1})
+            if duplicates:
+                raise PydanticCustomError(
+                    "duplicate_id",
+                    "{name} repeat an id: {ids}",
+                    {"name": name, "ids": duplicates},
+                )
+        purposes = {p.id for p in self.purposes}
+        controllers = {c.business_id for c in self.controllers}
+        for recipient in self.recipients:
+            unknown = sorted(set(recipient.purposes) - purposes)
+            if unknown:
+                raise PydanticCustomError(
+                    "unknown_purpose",
+                    "recipient {r} names unknown purposes {p}",
+                    {"r": recipient.id, "p": unknown},
+                )
+        for category in self.categories:
+            if category.controller is not None and category.controller not in controllers:
+                raise PydanticCustomError(
+                    "unknown_controller",
+                    "category {c} names a controller that is not in the register",
+                    {"c": category.id},
+                )
+        ruled = [r.category for r in self.retention]
+        categories = {c.id for c in self.categories}
+        missing = sorted(categories - set(ruled))
+        stray = sorted(set(ruled) - categories)
+        twice = sorted({c for c in ruled if ruled.count(c) > 1})
+        if missing or stray or twice:
+            raise PydanticCustomError(
+                "retention_incomplete",
+                "every category needs exactly one retention rule"
+                " (missing: {m}, unknown: {s}, repeated: {t})",
+                {"m": missing, "s": stray, "t": twice},
+            )
+        return self
+
+    def purpose(self, purpose_id: str) -> Purpose | None:
+        """The purpose with this id, if the register has it."""
+        return next((p for p in self.purposes if p.id == purpose_id), None)
+
+    def category(self, category_id: str) -> Category | None:
+        """The category with this id, if the register has it."""
+        return next((c for c in self.categories if c.id == category_id), None)

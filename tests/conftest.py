@@ -1,0 +1,92 @@
+"""Fixtures: the example register, a store URL per backend, a ledger on it.
+
+Every storage test runs on SQLite and on PostgreSQL. PostgreSQL comes from
+``LEDGER_TEST_POSTGRES_URL`` with a fresh schema per test; without it those tests
+skip with the reason shown, unless ``LEDGER_REQUIRE_POSTGRES=1`` (CI), which fails.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from ledger.application import Ledger
+from ledger.clock import FixedClock
+from ledger.definition_file import DefinitionFile, load_definition
+from ledger.persistence.keys import MasterKeySource
+from ledger.persistence.store import parse_store_url
+
+EXAMPLE_REGISTER = Path(__file__).parents[1] / "examples" / "register.toml"
+PG_ENV = "LEDGER_TEST_POSTGRES_URL"
+_RUN = f"t{int(time.time())}_{os.getpid()}"
+_counter = itertools.count()
+_schemas: list[str] = []
+
+
+def postgres_url_or_skip() -> str:
+    """A fresh schema on the test server, or skip/fail as the environment says."""
+    base = os.environ.get(PG_ENV)
+    if not base:
+        if os.environ.get("LEDGER_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"LEDGER_REQUIRE_POSTGRES=1 but {PG_ENV} is not set")
+        pytest.skip(f"PostgreSQL tests need {PG_ENV} (e.g. postgresql://postgres@127.0.0.1/test)")
+    schema = f"{_RUN}_{next(_counter)}"
+    _schemas.append(schema)
+    separator = "&" if "?" in base else "?"
+    return f"{base}{separator}schema={schema}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_test_schemas() -> Iterator[None]:
+    yield
+    base = os.environ.get(PG_ENV)
+    if not base or not _schemas:
+        return
+    plain = base.split("?")[0].replace("postgresql://", "postgresql://", 1)
+    with psycopg.connect(plain, autocommit=True) as conn:
+        for schema in _schemas:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ledger.db'}"
+    return postgres_url_or_skip()
+
+
+@pytest.fixture
+def register() -> DefinitionFile:
+    return load_definition(EXAMPLE_REGISTER)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2024, 3, 1, 12, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def key_source(tmp_path: Path) -> MasterKeySource:
+    return MasterKeySource(tmp_path / "keys" / "master.key")
+
+
+@pytest.fixture
+def ledger(
+    store_url: str,
+    register: DefinitionFile,
+    key_source: MasterKeySource,
+    clock: FixedClock,
+) -> Iterator[Ledger]:
+    store = parse_store_url(store_url)
+    instance = Ledger.initialise(
+        store, key_source, register.definition, register.digest, clock=clock
+    )
+    yield instance
+    instance.close()

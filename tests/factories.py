@@ -1,0 +1,101 @@
+"""One builder per event type: NDJSON line dicts with the example register's ids."""
+
+from __future__ import annotations
+
+from typing import Any
+
+RETAIL = "0209628-8"
+NETWORK = "1993667-7"
+WHEN = "2023-05-04T10:00:00+03:00"
+
+
+def line(kind: str, subject: str | None, data: dict[str, Any], **envelope: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": kind, "actor": envelope.pop("actor", "crm")}
+    if subject is not None:
+        out["subject"] = subject
+    out["occurred_at"] = envelope.pop("occurred_at", WHEN)
+    out.update(envelope)
+    out["data"] = data
+    return out
+
+
+def subject_registered(subject: str, **kw: Any) -> dict[str, Any]:
+    return line("SubjectRegistered", subject, {"kind": "person", "controller": RETAIL}, **kw)
+
+
+def personal_data(subject: str, fields: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
+    category = kw.pop("category", "customer_basic")
+    if fields is None:
+        fields = {"name": "Aino Virtanen", "personal_identity_code": "131052-308T"}
+    kw.setdefault("source", "data_subject")
+    return line("PersonalDataRecorded", subject, {"category": category, "fields": fields}, **kw)
+
+
+def contract_started(subject: str, contract: str = "K-1", **kw: Any) -> dict[str, Any]:
+    data = {"controller": kw.pop("controller", RETAIL), "contract": contract}
+    return line("ContractStarted", subject, data, **kw)
+
+
+def contract_ended(subject: str, contract: str = "K-1", **kw: Any) -> dict[str, Any]:
+    data = {"controller": kw.pop("controller", RETAIL), "contract": contract}
+    return line("ContractEnded", subject, data, **kw)
+
+
+def consent_granted(subject: str, purpose: str = "marketing", **kw: Any) -> dict[str, Any]:
+    data = {"purpose": purpose, "channel": "web_form", "evidence": "form-2023-v4#abc"}
+    data.update(kw.pop("data", {}))
+    return line("ConsentGranted", subject, data, **kw)
+
+
+def consent_withdrawn(subject: str, purpose: str = "marketing", **kw: Any) -> dict[str, Any]:
+    return line("ConsentWithdrawn", subject, {"purpose": purpose, "channel": "web_form"}, **kw)
+
+
+def objection(subject: str, purpose: str = "marketing", **kw: Any) -> dict[str, Any]:
+    return line("ObjectionRecorded", subject, {"purpose": purpose}, **kw)
+
+
+def profile_derived(subject: str, **kw: Any) -> dict[str, Any]:
+    kw.setdefault("source", "web_services")
+    data = {
+        "category": "profiles",
+        "derived_from": ["cookies", "web_logs"],
+        "purpose": "profiling",
+        "fields": kw.pop("fields", {"segment": "evening-user"}),
+    }
+    return line("ProfileDerived", subject, data, **kw)
+
+
+def disclosed(subject: str, recipient: str = "print-house", **kw: Any) -> dict[str, Any]:
+    data = {
+        "recipient": recipient,
+        "categories": ["customer_basic", "billing"],
+        "purpose": "billing",
+    }
+    return line("DataDisclosed", subject, data, **kw)
+
+
+def recipient_registered(rid: str = "mailer", country: str = "FI", **kw: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": rid,
+        "name": "Mailer Oy",
+        "role": "processor",
+        "country": country,
+        "purposes": ["marketing"],
+    }
+    data.update(kw.pop("data", {}))
+    return line("RecipientRegistered", None, data, **kw)
+
+
+def automated_decision(subject: str, **kw: Any) -> dict[str, Any]:
+    return line(
+        "AutomatedDecisionMade",
+        subject,
+        {"purpose": "billing", "logic": "credit-rule-7"},
+        **kw,
+    )
+
+
+def erased_fields(subject: str, **kw: Any) -> dict[str, Any]:
+    data = {"category": "customer_basic", "fields": ["name"], "reason": "rectification"}
+    return line("PersonalDataErased", subject, data, **kw)

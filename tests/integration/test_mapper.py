@@ -1,0 +1,54 @@
+"""The stored shape: stable topics, sealed fields, class_version upcasting."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+import orjson
+import pytest
+
+from ledger.application import Ledger
+from schemas import events as ev
+from tests import factories as f
+
+
+def test_the_topic_is_the_contract_type_name(ledger: Ledger) -> None:
+    ledger.append_batch(
+        [
+            orjson.dumps(f.subject_registered("C-1")),
+            orjson.dumps(f.personal_data("C-1")),
+        ]
+    )
+    rows = ledger.ledger_recorder.select_events(ledger.subject_id("C-1"))
+    assert [r.topic for r in rows] == ["SubjectRegistered", "PersonalDataRecorded"]
+    state = orjson.loads(rows[1].state)
+    assert state["data"]["fields"]["names"] == ["name", "personal_identity_code"]
+    assert set(state["data"]["fields"]) == {"names", "sealed"}
+    assert "class_version" not in state
+
+
+class ObjectionRecordedV2(ev.LedgerEvent):
+    """A later shape of the event: the objection names the channel it came through."""
+
+    class_version: ClassVar[int] = 2
+    type: Literal["ObjectionRecorded"] = "ObjectionRecorded"
+    data: Any
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["data"] = {**state["data"], "channel": "unknown"}
+
+
+def test_events_stored_under_an_older_class_version_are_upcast_on_read(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger.append_batch(
+        [orjson.dumps(f.subject_registered("C-1")), orjson.dumps(f.objection("C-1"))]
+    )
+    monkeypatch.setitem(ev.EVENT_TYPES, "ObjectionRecorded", ObjectionRecordedV2)
+    event = ledger.stream(ledger.subject_id("C-1"))[-1]
+    assert isinstance(event, ObjectionRecordedV2)
+    assert event.data == {"purpose": "marketing", "channel": "unknown"}
+    ledger.append_batch([orjson.dumps(f.objection("C-1", purpose="profiling"))])
+    newest = ledger.ledger_recorder.select_events(ledger.subject_id("C-1"))[-1]
+    assert orjson.loads(newest.state)["class_version"] == 2
