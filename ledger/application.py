@@ -59,6 +59,7 @@ RECIPIENT_STREAM = uuid5(NAMESPACE_URL, "urn:ledger:stream:recipients")
 _INDEX_KEY = "index_key"
 _MASTER_ID = "master_key_id"
 _RETRIES = 8
+_MAX_CACHED_KEYS = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,6 +283,7 @@ class Ledger(Application[UUID]):
         """Append NDJSON lines in one transaction, or raise BatchRejected and write nothing."""
         numbered = list(enumerate(lines, start=first_line))
         now = self.clock.now()
+        self.keyring.trim(_MAX_CACHED_KEYS)
         parsed, violations = parse_lines(numbered, now)
         digest_idempotency(parsed, self.index_key)
         for attempt in range(_RETRIES):

@@ -21,6 +21,20 @@ _BUSINESS_ID_RE = re.compile(r"^(\d{7})-(\d)$")
 _BUSINESS_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2)
 
 
+def check_character(birth_ddmmyy: str, individual: str) -> str:
+    """The check character of a personal identity code (the century sign is not in it)."""
+    return _PIC_CHECK[int(birth_ddmmyy + individual) % 31]
+
+
+def business_id_check_digit(digits: str) -> int | None:
+    """The check digit for seven business ID digits; None when no valid ID has them."""
+    weighted = sum(int(d) * w for d, w in zip(digits, _BUSINESS_ID_WEIGHTS, strict=True))
+    remainder = weighted % 11
+    if remainder == 1:
+        return None
+    return 0 if remainder == 0 else 11 - remainder
+
+
 def personal_identity_code_problem(code: str) -> str | None:
     """Return why ``code`` is not a valid personal identity code, or None if it is.
 
@@ -39,8 +53,7 @@ def personal_identity_code_problem(code: str) -> str | None:
         return "the birth date it encodes does not exist"
     if int(individual) < 2:  # noqa: PLR2004 - 000 and 001 are never issued
         return "the individual number must be 002-999"
-    expected = _PIC_CHECK[int(day + month + year + individual) % 31]
-    if check != expected:
+    if check != check_character(day + month + year, individual):
         return "the check character does not match"
     return None
 
@@ -65,11 +78,9 @@ def business_id_problem(business_id: str) -> str | None:
     if match is None:
         return "must have the form NNNNNNN-C"
     digits, check = match.groups()
-    remainder = sum(int(d) * w for d, w in zip(digits, _BUSINESS_ID_WEIGHTS, strict=True))
-    remainder %= 11
-    if remainder == 1:
+    expected = business_id_check_digit(digits)
+    if expected is None:
         return "no valid business ID has these digits (remainder 1)"
-    expected = 0 if remainder == 0 else 11 - remainder
     if int(check) != expected:
         return "the check digit does not match"
     return None

@@ -136,6 +136,11 @@ class KeyRing:
             self._take(row)
         self._loaded.update(wanted)
 
+    def trim(self, max_keys: int) -> None:
+        """Forget every unwrapped key when more than ``max_keys`` are held (flat memory)."""
+        if len(self._old) > max_keys and not self.pending:
+            self.forget()
+
     def forget(self) -> None:
         """Drop every unwrapped key (after an erasure, or between unrelated batches)."""
         self._live.clear()

@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
+from eventsourcing.persistence import IntegrityError
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.sql import SQL, Identifier
@@ -152,7 +153,29 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
                     for k in side.keys
                 ],
             )  # fmt: skip
-        return super()._insert_events(c, stored_events, **kwargs)
+        return self._insert_rows(c, stored_events)
+
+    def _insert_rows(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent]) -> list[int]:
+        """One executemany; the writer lock makes the new rowids max+1 .. max+n.
+
+        The library inserts row by row to read each ``lastrowid``; under SQLite's
+        single writer the ids of a batch are consecutive, so one statement does.
+        """
+        c.execute(f"SELECT MAX(rowid) FROM {self.events_table_name}")
+        start = (c.fetchone()[0] or 0) + 1
+        c.executemany(
+            self.insert_events_statement,
+            [
+                (e.originator_id.hex, e.originator_version, e.topic, e.state)  # type: ignore[union-attr]
+                for e in stored_events
+            ],
+        )
+        ids = list(range(start, start + len(stored_events)))
+        c.execute(f"SELECT MAX(rowid) FROM {self.events_table_name}")
+        if ids and c.fetchone()[0] != ids[-1]:
+            msg = "SQLite did not number the batch consecutively"
+            raise IntegrityError(msg)
+        return ids
 
     def _select_in(self, sql: str, values: Iterable[Any]) -> list[Any]:
         rows: list[Any] = []
