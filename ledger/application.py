@@ -13,7 +13,7 @@ import hashlib
 import os
 import random
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
@@ -41,6 +41,7 @@ from ledger.errors import (
     NotInitialised,
     SubjectNotFound,
 )
+from ledger.integrity.leaf import event_leaf_hash
 from ledger.persistence.keys import KeyRing, MasterKeySource, master_key_id
 from ledger.persistence.mapper import PydanticMapper
 from ledger.persistence.recorders import (
@@ -409,9 +410,31 @@ class Ledger(Application[UUID]):
         """Log position of each version of a stream."""
         return self.ledger_recorder.select_positions(subject_id)
 
+    def leaf_hashes(self, positions: Collection[int]) -> dict[int, str]:
+        """RFC 9162 leaf hashes (hex) of the events at these positions (one query)."""
+        if not positions:
+            return {}
+        return {
+            n.id: event_leaf_hash(
+                n.id, _uuid(n.originator_id), n.originator_version, n.topic, n.state
+            ).hex()
+            for n in self.ledger_recorder.select_at_positions(positions)
+        }
+
+    def open_fields(
+        self, stream_id: UUID, version: int, category: str, sealed: str
+    ) -> dict[str, Any] | None:
+        """Open one sealed fields object; None when its key was destroyed."""
+        self.keyring.load([stream_id])
+        return self.mapper.open_fields(stream_id, version, category, sealed)
+
     def close(self) -> None:
         """Release the store's connections."""
         self.factory.close()
+
+
+def _uuid(value: UUID | str) -> UUID:
+    return value if isinstance(value, UUID) else UUID(value)
 
 
 def file_digest(content: bytes) -> str:

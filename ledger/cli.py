@@ -10,7 +10,10 @@ from __future__ import annotations
 import argparse
 import io
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, TextIO
@@ -21,6 +24,7 @@ from pydantic import TypeAdapter, ValidationError
 from ledger import master_key_source, store_config
 from ledger.application import AppendResult, Ledger
 from ledger.definition_file import load_definition
+from ledger.demo import run_demo
 from ledger.errors import (
     BatchRejected,
     ConfigurationError,
@@ -28,6 +32,9 @@ from ledger.errors import (
     NotFound,
     VerificationFailed,
 )
+from projections.queries import Views
+from projections.replay import replay_compare
+from projections.runner import ProjectionRunner
 from schemas.base import Timestamp
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_USAGE, EXIT_REJECTED, EXIT_NOT_FOUND, EXIT_VERIFY = range(6)
@@ -188,37 +195,152 @@ def _append_in_batches(ledger: Ledger, lines: Iterable[bytes], size: int, io_: _
 
 
 def cmd_trail(args: argparse.Namespace, io_: _Io) -> int:
-    """Every event of a subject, in order, straight from its stream."""
-    ledger = _open(args)
-    subject_id = ledger.subject_id(args.subject)
-    positions = ledger.positions(subject_id)
-    rows = [
-        {
-            "position": positions[e.originator_version],
-            "type": e.type,
-            "occurred_at": e.occurred_at.isoformat(),
-            "recorded_at": e.recorded_at.isoformat(),
-            "actor": e.actor,
-            "source": e.source,
-        }
-        for e in ledger.stream(subject_id)
-    ]
-    ledger.close()
+    """Every event of a subject, in order, from the audit-trail view."""
+    with _views(args) as views:
+        answer = views.trail(args.subject)
     if args.json:
-        io_.json({"subject": args.subject, "events": rows})
+        io_.json(answer.model_dump(mode="json"))
     else:
-        _table(
-            io_,
-            ["position", "type", "occurred_at", "recorded_at", "actor", "source"],
-            rows,
-        )
+        rows = [e.model_dump(mode="json") for e in answer.events]
+        _table(io_, ["position", "type", "occurred_at", "recorded_at", "actor", "source"], rows)
     return EXIT_OK
+
+
+def cmd_subject(args: argparse.Namespace, io_: _Io) -> int:
+    """The register view of a subject, now or at an instant, as known at a time."""
+    with _views(args) as views:
+        answer = views.subject(args.subject, at=args.at or _now(views), known_at=args.known_at)
+    if args.json:
+        io_.json(answer.model_dump(mode="json"))
+        return EXIT_OK
+    io_.line(f"subject {answer.subject}  kind {answer.kind}  controller {answer.controller}")
+    io_.line(
+        f"as of {answer.at.isoformat()}"
+        + (f", as known at {answer.known_at.isoformat()}" if answer.known_at else "")
+    )
+    rows = [
+        {"category": c, "field": n, "value": "(erased)" if v.erased else v.value,
+         "source": v.source, "occurred_at": v.occurred_at.isoformat()}
+        for c, fields in answer.fields.items() for n, v in fields.items()
+    ]  # fmt: skip
+    _table(io_, ["category", "field", "value", "source", "occurred_at"], rows)
+    for contract in answer.contracts:
+        io_.line(f"contract {contract.contract} with {contract.controller}:"
+                 f" {_when(contract.started_at)} .. {_when(contract.ended_at)}")  # fmt: skip
+    for consent in answer.consents:
+        io_.line(f"consent {consent.purpose} ({consent.channel}, notice {consent.notice_version}):"
+                 f" {_when(consent.granted_at)} .. {_when(consent.withdrawn_at)}")  # fmt: skip
+    for objection in answer.objections:
+        io_.line(f"objection {objection.purpose} at {_when(objection.occurred_at)}")
+    return EXIT_OK
+
+
+def cmd_basis(args: argparse.Namespace, io_: _Io) -> int:
+    """Was processing for a purpose lawful at an instant, on which basis, with evidence."""
+    with _views(args) as views:
+        answer = views.basis(
+            args.subject, args.purpose, at=args.at or _now(views), known_at=args.known_at,
+            timeline=args.timeline,
+        )  # fmt: skip
+    if args.json:
+        io_.json(answer.model_dump(mode="json", exclude_none=False))
+        return EXIT_OK
+    verdict = "lawful" if answer.lawful else "NOT lawful"
+    io_.line(f"{answer.subject} / {answer.purpose} at {answer.at.isoformat()}: {verdict}"
+             f" (notice {answer.notice_version})")  # fmt: skip
+    for interval in answer.timeline or answer.bases:
+        evidence = ", ".join(f"#{e.position} {e.type}" for e in interval.evidence)
+        io_.line(f"  {interval.basis}: {_when(interval.since)} .. {_when(interval.until)}"
+                 f"  [{evidence}]")  # fmt: skip
+    return EXIT_OK
+
+
+def cmd_rebuild(args: argparse.Namespace, io_: _Io) -> int:
+    """Drop every view and replay the whole log into it."""
+    ledger = _open(args)
+    try:
+        runner = ProjectionRunner(ledger)
+        started = time.monotonic()
+        count = runner.rebuild(progress=_progress_bar(io_, "rebuild"))
+        elapsed = time.monotonic() - started
+    finally:
+        ledger.close()
+    io_.json({"rebuilt": [p.name for p in runner.projections], "events": count,
+              "seconds": round(elapsed, 3)})  # fmt: skip
+    return EXIT_OK
+
+
+def cmd_replay(args: argparse.Namespace, io_: _Io) -> int:
+    """Rebuild every view into a scratch store and report any difference from the live one."""
+    ledger = _open(args)
+    try:
+        position, differences, compared = replay_compare(ledger, _progress_bar(io_, "replay"))
+    finally:
+        ledger.close()
+    io_.json(
+        {
+            "position": position,
+            "rows_compared": compared,
+            "identical": not differences,
+            "differences": [
+                {"table": d.table, "live": d.live, "replayed": d.replayed} for d in differences[:50]
+            ],
+        }
+    )
+    return EXIT_OK if not differences else EXIT_VERIFY
+
+
+def cmd_project(args: argparse.Namespace, io_: _Io) -> int:
+    """Bring the views up to date; with --follow keep doing so until interrupted."""
+    ledger = _open(args)
+    try:
+        runner = ProjectionRunner(ledger)
+        count = runner.catch_up(progress=_progress_bar(io_, "catch-up"))
+        io_.json({"applied": count, "positions": runner.positions()})
+        if args.follow:
+            stop = threading.Event()
+            try:
+                runner.follow(stop, poll=args.poll)
+            except KeyboardInterrupt:
+                stop.set()
+    finally:
+        ledger.close()
+    return EXIT_OK
+
+
+@contextmanager
+def _views(args: argparse.Namespace) -> Iterator[Views]:
+    ledger = _open(args)
+    try:
+        yield Views(ledger)
+    finally:
+        ledger.close()
+
+
+def _now(views: Views) -> datetime:
+    return views.ledger.clock.now()
+
+
+def _when(at: datetime | None) -> str:
+    return "open" if at is None else at.isoformat()
+
+
+def _progress_bar(io_: _Io, label: str) -> Callable[[int, int], None]:
+    width = 30
+
+    def show(position: int, target: int) -> None:
+        done = min(1.0, position / target) if target else 1.0
+        bar = "#" * int(done * width)
+        io_.stderr.write(f"\r{label} [{bar:<{width}}] {done:4.0%} position {position}/{target}")
+        if position >= target:
+            io_.stderr.write("\n")
+        io_.stderr.flush()
+
+    return show
 
 
 def cmd_demo(args: argparse.Namespace, io_: _Io) -> int:
     """Load the example register and a generated population into a SQLite file."""
-    from ledger.demo import run_demo  # noqa: PLC0415 - the generator is only for the demo
-
     store = store_config(args.store or "sqlite:///demo/ledger.db")
     if store.sqlite_path is not None:
         store.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
@@ -255,6 +377,12 @@ def _table(io_: _Io, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> 
 # --- argument parsing -------------------------------------------------------------
 
 
+def _when_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--at", type=_timestamp, help="valid time (default: now)")
+    parser.add_argument("--known-at", type=_timestamp, help="what the ledger knew then")
+    parser.add_argument("--json", action="store_true")
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--store", help="store URL (default: $LEDGER_STORE or sqlite:///ledger.db)")
@@ -286,6 +414,30 @@ def _parser() -> argparse.ArgumentParser:
     trail.add_argument("subject")
     trail.add_argument("--json", action="store_true")
     trail.set_defaults(run=cmd_trail)
+
+    subject = sub.add_parser("subject", parents=[common], help=cmd_subject.__doc__)
+    subject.add_argument("subject")
+    _when_options(subject)
+    subject.set_defaults(run=cmd_subject)
+
+    basis = sub.add_parser("basis", parents=[common], help=cmd_basis.__doc__)
+    basis.add_argument("subject")
+    basis.add_argument("purpose")
+    _when_options(basis)
+    basis.add_argument("--timeline", action="store_true", help="every interval, not only at --at")
+    basis.set_defaults(run=cmd_basis)
+
+    sub.add_parser("rebuild", parents=[common], help=cmd_rebuild.__doc__).set_defaults(
+        run=cmd_rebuild
+    )
+    replay = sub.add_parser("replay", parents=[common], help=cmd_replay.__doc__)
+    replay.add_argument("--compare", action="store_true", required=True)
+    replay.set_defaults(run=cmd_replay)
+
+    project = sub.add_parser("project", parents=[common], help=cmd_project.__doc__)
+    project.add_argument("--follow", action="store_true")
+    project.add_argument("--poll", type=float, default=0.5, help="seconds between polls")
+    project.set_defaults(run=cmd_project)
 
     demo = sub.add_parser("demo", parents=[common], help=cmd_demo.__doc__)
     demo.add_argument("--register", default="examples/register.toml")

@@ -1,0 +1,20 @@
+"""Read models built from the log: ``PROJECTIONS`` is the one list everything uses.
+
+The runner, ``ledger rebuild``, ``ledger replay --compare``, the command line and
+the tests all take their projections from here.
+"""
+
+from __future__ import annotations
+
+from projections.audit_trail.projection import AuditTrailProjection
+from projections.base import Projection
+from projections.lawful_basis.projection import LawfulBasisProjection
+from projections.notices.projection import NoticesProjection
+from projections.register_view.projection import RegisterViewProjection
+
+PROJECTIONS: tuple[type[Projection], ...] = (
+    NoticesProjection,
+    AuditTrailProjection,
+    RegisterViewProjection,
+    LawfulBasisProjection,
+)

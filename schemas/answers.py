@@ -56,3 +56,96 @@ class TrailAnswer(Frozen):
 
 
 ANSWERS: tuple[type[BaseModel], ...] = (RefusedLine, AppendAnswer, TrailAnswer)
+
+
+class EvidenceRef(Frozen):
+    """An event an answer rests on: its log position, type and Merkle leaf hash."""
+
+    position: int
+    type: str
+    hash: str = Field(description="RFC 9162 leaf hash (hex) of the event as stored.")
+
+
+class BasisInterval(Frozen):
+    """A lawful basis holding from ``since`` until ``until`` (null: still holding)."""
+
+    basis: str
+    since: datetime
+    until: datetime | None
+    evidence: list[EvidenceRef]
+
+
+class BasisAnswer(Frozen):
+    """``ledger basis --json``: was processing lawful, on which bases, under which notice."""
+
+    subject: str
+    purpose: str
+    at: datetime
+    known_at: datetime | None
+    lawful: bool
+    bases: list[BasisInterval] = Field(description="The intervals that hold at `at`.")
+    notice_version: str | None = Field(description="The notice version in force at `at`.")
+    timeline: list[BasisInterval] | None = Field(
+        None, description="With --timeline: every interval of every basis for the purpose."
+    )
+
+
+class FieldValueAnswer(Frozen):
+    """The current value of one field, where it came from and when."""
+
+    value: Any
+    erased: bool = Field(False, description="The value's key was destroyed (crypto-shredded).")
+    source: str | None
+    occurred_at: datetime
+    recorded_at: datetime
+    position: int
+
+
+class ContractAnswer(Frozen):
+    """A contract of the subject."""
+
+    controller: str
+    contract: str
+    metering_point: str | None
+    started_at: datetime | None
+    ended_at: datetime | None
+
+
+class ConsentAnswer(Frozen):
+    """A consent of the subject and what became of it."""
+
+    purpose: str
+    channel: str
+    evidence: str
+    notice_version: str | None
+    granted_at: datetime
+    expires_at: datetime | None
+    withdrawn_at: datetime | None
+    position: int
+
+
+class ObjectionAnswer(Frozen):
+    """An objection (Art. 21)."""
+
+    purpose: str
+    occurred_at: datetime
+    position: int
+
+
+class SubjectAnswer(Frozen):
+    """``ledger subject --json``: the register view of one subject."""
+
+    subject: str
+    at: datetime
+    known_at: datetime | None
+    kind: str | None
+    controller: str | None
+    registered_at: datetime | None
+    fields: dict[str, dict[str, FieldValueAnswer]]
+    contracts: list[ContractAnswer]
+    consents: list[ConsentAnswer]
+    objections: list[ObjectionAnswer]
+    erased: list[str] = Field(description="Categories whose values were crypto-shredded.")
+
+
+ANSWERS = (*ANSWERS, BasisAnswer, SubjectAnswer)

@@ -96,6 +96,9 @@ class Purpose(Frozen):
     id: Code
     description: Text
     bases: tuple[LegalBasis, ...] = Field(min_length=1)
+    direct_marketing: bool = Field(
+        False, description="Direct marketing: an objection (Art. 21(2)-(3)) ends it at once."
+    )
     note: Text | None = None
 
 

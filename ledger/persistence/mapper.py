@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
@@ -22,11 +24,30 @@ from ledger.errors import ConfigurationError
 from schemas.events import EVENT_TYPES, SEALED_TYPES, LedgerEvent
 
 if TYPE_CHECKING:
-    from datetime import datetime
+    from eventsourcing.persistence import Notification
 
     from ledger.persistence.keys import KeyRing
 
 _ENVELOPE_ONLY = {"originator_id", "originator_version", "type", "erased"}
+
+
+@dataclass(frozen=True, slots=True)
+class RawEvent:
+    """A stored event decoded for projections: no model validation, values still sealed.
+
+    Stored states were validated on append; projections read millions of them, so
+    they skip pydantic and keep personal values sealed (views never hold plaintext).
+    """
+
+    position: int
+    stream_id: UUID
+    version: int
+    type: str
+    occurred_at: datetime
+    recorded_at: datetime
+    actor: str
+    source: str | None
+    data: dict[str, Any]
 
 
 class PydanticMapper(Mapper[UUID]):
@@ -85,6 +106,41 @@ class PydanticMapper(Mapper[UUID]):
             state=self.transcoder.encode(state),
         )
 
+    def upcast(self, topic: str, state: dict[str, Any]) -> dict[str, Any]:
+        """Bring a stored state up to its event class's current version."""
+        cls = EVENT_TYPES.get(topic)
+        if cls is None:
+            msg = f"stored event has an unknown topic {topic!r}"
+            raise MapperDeserialisationError(msg)
+        from_version = state.pop("class_version", 1)
+        while from_version < cls.class_version:
+            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
+            from_version += 1
+        return state
+
+    def to_raw(self, notification: Notification) -> RawEvent:
+        """A notification as a RawEvent for projections."""
+        state = self.upcast(notification.topic, self.transcoder.decode(notification.state))
+        stream = notification.originator_id
+        return RawEvent(
+            position=notification.id,
+            stream_id=stream if isinstance(stream, UUID) else UUID(str(stream)),
+            version=notification.originator_version,
+            type=notification.topic,
+            occurred_at=datetime.fromisoformat(state["occurred_at"]),
+            recorded_at=datetime.fromisoformat(state["recorded_at"]),
+            actor=state["actor"],
+            source=state.get("source"),
+            data=state["data"],
+        )
+
+    def open_fields(
+        self, stream_id: UUID, version: int, category: str, sealed: str
+    ) -> dict[str, Any] | None:
+        """The values of one sealed ``fields`` object; None when its key was destroyed."""
+        opened = self._ring().open(stream_id, version, category, sealed)
+        return None if opened is None else cast("dict[str, Any]", orjson.loads(opened))
+
     def to_domain_event(self, stored_event: StoredEvent) -> LedgerEvent:
         """A stored row as its recorded event, values opened when their key exists."""
         cls = EVENT_TYPES.get(stored_event.topic)
@@ -99,10 +155,7 @@ class PydanticMapper(Mapper[UUID]):
         except orjson.JSONDecodeError as e:
             msg = f"stored event {originator_id} v{stored_event.originator_version}: {e}"
             raise MapperDeserialisationError(msg) from e
-        from_version = state.pop("class_version", 1)
-        while from_version < cls.class_version:
-            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
-            from_version += 1
+        state = self.upcast(stored_event.topic, state)
         erased: tuple[str, ...] = ()
         if stored_event.topic in SEALED_TYPES:
             data = state["data"]

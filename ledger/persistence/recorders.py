@@ -22,12 +22,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import Notification as _Notification
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
 if TYPE_CHECKING:
-    from eventsourcing.persistence import StoredEvent
+    from eventsourcing.persistence import Notification, StoredEvent
     from eventsourcing.postgres import PostgresDatastore
     from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore
     from psycopg import Cursor
@@ -88,6 +89,10 @@ class LedgerRecorder(Protocol):
 
     def select_positions(self, originator_id: UUID) -> dict[int, int]:
         """Log position (notification id) of each version of one stream."""
+        ...
+
+    def select_at_positions(self, positions: Iterable[int]) -> list[Notification]:
+        """The stored events at the given log positions."""
         ...
 
     def get_meta(self, name: str) -> bytes | None:
@@ -223,6 +228,16 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         with self.datastore.transaction(commit=False) as c:
             c.execute(sql, (originator_id.hex,))
             return {r[0]: r[1] for r in c.fetchall()}
+
+    def select_at_positions(self, positions: Iterable[int]) -> list[Notification]:
+        sql = f"SELECT rowid, * FROM {self.events_table_name} WHERE rowid IN ({{}})"
+        return [
+            _Notification(
+                id=r[0], originator_id=UUID(r[1]), originator_version=r[2], topic=r[3],
+                state=bytes(r[4]),
+            )
+            for r in self._select_in(sql, positions)
+        ]  # fmt: skip
 
     def get_meta(self, name: str) -> bytes | None:
         with self.datastore.transaction(commit=False) as c:
@@ -367,6 +382,17 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         )
         rows = self._select(sql, [originator_id])
         return {r["originator_version"]: r["notification_id"] for r in rows}
+
+    def select_at_positions(self, positions: Iterable[int]) -> list[Notification]:
+        sql = "SELECT * FROM {schema}.{table} WHERE notification_id = ANY(%s)"
+        return [
+            _Notification(
+                id=r["notification_id"], originator_id=r["originator_id"],
+                originator_version=r["originator_version"], topic=r["topic"],
+                state=bytes(r["state"]),
+            )
+            for r in self._select(sql, [list(positions)])
+        ]  # fmt: skip
 
     def get_meta(self, name: str) -> bytes | None:
         rows = self._select("SELECT value FROM {schema}.ledger_meta WHERE name = %s", [name])

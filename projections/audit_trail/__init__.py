@@ -1,0 +1,1 @@
+"""The audit trail: every event of a subject with position, clocks, actor, source."""

@@ -1,0 +1,44 @@
+"""Basis facts -> rows of ``v_basis_facts``; the intervals follow from them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from ledger.persistence.mapper import RawEvent
+from projections.base import Projection, micros
+from projections.store import Tx
+
+BASIS_EVENTS = frozenset(
+    {"ContractStarted", "ContractEnded", "ConsentGranted", "ConsentWithdrawn", "ObjectionRecorded"}
+)
+
+
+def _optional_micros(text: str | None) -> int | None:
+    return None if text is None else micros(datetime.fromisoformat(text))
+
+
+class LawfulBasisProjection(Projection):
+    """One row per contract, consent and objection event, indexed by subject."""
+
+    name = "lawful_basis"
+    tables = ("v_basis_facts",)
+    ddl = (
+        "CREATE TABLE IF NOT EXISTS {t}v_basis_facts (subject_id TEXT NOT NULL,"
+        " position {bigint} NOT NULL, type TEXT NOT NULL, occurred_at {bigint} NOT NULL,"
+        " recorded_at {bigint} NOT NULL, purpose TEXT, controller TEXT, contract TEXT,"
+        " notice_version TEXT, expires_at {bigint}, PRIMARY KEY (subject_id, position))",
+    )
+
+    def apply(self, tx: Tx, events: Sequence[RawEvent]) -> None:
+        rows = []
+        for e in events:
+            if e.type not in BASIS_EVENTS:
+                continue
+            d = e.data
+            rows.append(
+                (e.stream_id.hex, e.position, e.type, micros(e.occurred_at), micros(e.recorded_at),
+                 d.get("purpose"), d.get("controller"), d.get("contract"),
+                 d.get("notice_version"), _optional_micros(d.get("expires_at")))
+            )  # fmt: skip
+        tx.executemany("INSERT INTO {t}v_basis_facts VALUES (?,?,?,?,?,?,?,?,?,?)", rows)

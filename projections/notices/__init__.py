@@ -1,0 +1,1 @@
+"""The notice versions in force over time."""

@@ -1,0 +1,1 @@
+"""The register view: a subject's data by category, contracts, consents, objections."""

@@ -1,0 +1,66 @@
+"""Events -> rows of the register view. Values stay sealed: views hold no plaintext."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ledger.persistence.mapper import RawEvent
+from projections.base import Projection, micros
+from projections.lawful_basis.projection import BASIS_EVENTS, _optional_micros
+from projections.store import Tx
+
+_FIELD_EVENTS = frozenset({"PersonalDataRecorded", "ProfileDerived"})
+
+
+class RegisterViewProjection(Projection):
+    """Subjects, field history (sealed), and contract/consent/objection events."""
+
+    name = "register_view"
+    tables = ("v_subjects", "v_fields", "v_relations")
+    ddl = (
+        "CREATE TABLE IF NOT EXISTS {t}v_subjects (subject_id TEXT PRIMARY KEY, kind TEXT NOT NULL,"
+        " controller TEXT NOT NULL, position {bigint} NOT NULL, occurred_at {bigint} NOT NULL,"
+        " recorded_at {bigint} NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS {t}v_fields (subject_id TEXT NOT NULL,"
+        " position {bigint} NOT NULL, field TEXT NOT NULL, category TEXT NOT NULL,"
+        " version {bigint} NOT NULL, occurred_at {bigint} NOT NULL,"
+        " recorded_at {bigint} NOT NULL, source TEXT, sealed TEXT,"
+        " PRIMARY KEY (subject_id, position, field))",
+        "CREATE TABLE IF NOT EXISTS {t}v_relations (subject_id TEXT NOT NULL,"
+        " position {bigint} NOT NULL, type TEXT NOT NULL, occurred_at {bigint} NOT NULL,"
+        " recorded_at {bigint} NOT NULL, purpose TEXT, controller TEXT, contract TEXT,"
+        " metering_point TEXT, channel TEXT, evidence TEXT, notice_version TEXT,"
+        " expires_at {bigint}, PRIMARY KEY (subject_id, position))",
+    )
+
+    def apply(self, tx: Tx, events: Sequence[RawEvent]) -> None:
+        subjects: list[tuple[Any, ...]] = []
+        fields: list[tuple[Any, ...]] = []
+        relations: list[tuple[Any, ...]] = []
+        for e in events:
+            sid, d = e.stream_id.hex, e.data
+            at = (micros(e.occurred_at), micros(e.recorded_at))
+            if e.type == "SubjectRegistered":
+                subjects.append((sid, d["kind"], d["controller"], e.position, *at))
+            elif e.type in _FIELD_EVENTS:
+                sealed = d["fields"]["sealed"]
+                fields += [
+                    (sid, e.position, name, d["category"], e.version, *at, e.source, sealed)
+                    for name in d["fields"]["names"]
+                ]
+            elif e.type == "PersonalDataErased":
+                fields += [
+                    (sid, e.position, name, d["category"], e.version, *at, e.source, None)
+                    for name in d["fields"]
+                ]
+            elif e.type in BASIS_EVENTS:
+                relations.append(
+                    (sid, e.position, e.type, *at, d.get("purpose"), d.get("controller"),
+                     d.get("contract"), d.get("metering_point"), d.get("channel"),
+                     d.get("evidence"), d.get("notice_version"),
+                     _optional_micros(d.get("expires_at")))
+                )  # fmt: skip
+        tx.executemany("INSERT INTO {t}v_subjects VALUES (?,?,?,?,?,?)", subjects)
+        tx.executemany("INSERT INTO {t}v_fields VALUES (?,?,?,?,?,?,?,?,?)", fields)
+        tx.executemany("INSERT INTO {t}v_relations VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", relations)

@@ -1,0 +1,108 @@
+"""Where views live: the ledger's own database, one dialect-neutral SQL helper.
+
+Views sit beside the events (same SQLite file, same PostgreSQL schema), so a view
+change and its tracking row commit in one transaction on the library's datastore.
+SQL is written once with ``?`` placeholders and ``{t}`` for the table prefix (the
+schema on PostgreSQL); ``{blob}`` and ``{bigint}`` pick the column types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Protocol
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteTrackingRecorder
+
+if TYPE_CHECKING:
+    from ledger.application import Ledger
+
+TRACKING_TABLE = "ledger_tracking"
+
+
+class Cursor(Protocol):
+    """The part of a DB-API cursor the views use (sqlite3 and psycopg alike)."""
+
+    def execute(self, sql: Any, params: Any = ...) -> Any: ...
+    def executemany(self, sql: Any, params: Any) -> Any: ...
+    def fetchall(self) -> Any: ...
+
+
+class Tx:
+    """A view transaction: statements in the neutral dialect, tracking beside them."""
+
+    def __init__(self, store: ViewStore, cursor: Cursor) -> None:
+        self.store = store
+        self.cursor = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Run one statement."""
+        self.cursor.execute(self.store.sql(sql), params)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement for many rows."""
+        if rows:
+            self.cursor.executemany(self.store.sql(sql), rows)
+
+    def track(self, projection: str, position: int) -> None:
+        """Record the projection's new position (refused if it is not past the last)."""
+        self.store.tracking._insert_tracking(self.cursor, Tracking(projection, position))  # type: ignore[arg-type]
+
+
+class ViewStore:
+    """The ledger's database, seen from the read side."""
+
+    def __init__(self, ledger: Ledger, *, datastore: Any = None, schema: str | None = None) -> None:
+        self.kind = ledger.store.kind
+        self.datastore: Any = datastore or ledger.factory.datastore  # type: ignore[attr-defined]
+        self.schema = schema or ledger.store.schema
+        self.prefix = "" if self.kind == "sqlite" else f'"{self.schema}".'
+        self.tracking: SQLiteTrackingRecorder | PostgresTrackingRecorder
+        if self.kind == "sqlite":
+            self.tracking = SQLiteTrackingRecorder(self.datastore)
+        else:
+            self.tracking = PostgresTrackingRecorder(
+                self.datastore, tracking_table_name=TRACKING_TABLE
+            )
+        self.tracking.create_table()
+
+    def sql(self, text: str) -> str:
+        """Neutral SQL to this store's dialect."""
+        pg = self.kind != "sqlite"
+        text = text.format(
+            t=self.prefix,
+            blob="bytea" if pg else "BLOB",
+            bigint="bigint" if pg else "INTEGER",
+        )
+        return text.replace("?", "%s") if pg else text
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """One committed transaction (rolled back on error)."""
+        with self.datastore.transaction(commit=True) as cursor:
+            yield Tx(self, cursor)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Rows of one read-only statement; rows are addressable by column name."""
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(self.sql(sql), params)
+            return list(cursor.fetchall())
+
+    def stream(self, sql: str, chunk: int = 5000) -> Iterator[Any]:
+        """Rows of one read-only statement, fetched in chunks (bounded memory)."""
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(self.sql(sql))
+            raw = getattr(cursor, "sqlite_cursor", cursor)  # the library wraps sqlite3's
+            while rows := raw.fetchmany(chunk):
+                yield from rows
+
+    def position(self, projection: str) -> int:
+        """The last position a projection has applied (0 before the first)."""
+        return self.tracking.max_tracking_id(projection) or 0
+
+    def forget_position(self, tx: Tx, projection: str) -> None:
+        """Drop a projection's tracking row (rebuild)."""
+        table = "tracking" if self.kind == "sqlite" else f"{self.prefix}{TRACKING_TABLE}"
+        tx.execute(f"DELETE FROM {table} WHERE application_name = ?", (projection,))
