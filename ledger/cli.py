@@ -25,6 +25,7 @@ from ledger import master_key_source, store_config
 from ledger.application import AppendResult, Ledger
 from ledger.definition_file import load_definition
 from ledger.demo import run_demo
+from ledger.demo_tour import tour
 from ledger.errors import (
     BatchRejected,
     ConfigurationError,
@@ -361,6 +362,7 @@ def cmd_demo(args: argparse.Namespace, io_: _Io) -> int:
             batch_size=1000,
             out=io_.stdout,
         )
+        tour(Views(ledger, catch_up=False), io_.stdout)
     finally:
         ledger.close()
     return EXIT_OK

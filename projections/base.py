@@ -9,7 +9,7 @@ from typing import ClassVar
 
 from ledger.errors import LedgerError
 from ledger.persistence.mapper import RawEvent
-from projections.store import Tx, ViewStore
+from ledger.persistence.views import Tx, ViewStore
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -21,8 +21,8 @@ from eventsourcing.sqlite import SQLiteDatastore
 
 from ledger.application import Ledger
 from ledger.persistence.store import ensure_postgres_schema
+from ledger.persistence.views import ViewStore
 from projections.runner import Progress, ProjectionRunner
-from projections.store import ViewStore
 
 _SHOWN = 5
 
@@ -43,7 +43,7 @@ def scratch_store(ledger: Ledger) -> Iterator[ViewStore]:
         with tempfile.TemporaryDirectory(prefix="ledger-replay-") as folder:
             datastore = SQLiteDatastore(str(Path(folder) / "views.db"))
             try:
-                yield ViewStore(ledger, datastore=datastore)
+                yield ViewStore(ledger.store, datastore)
             finally:
                 datastore.close()
         return
@@ -55,7 +55,7 @@ def scratch_store(ledger: Ledger) -> Iterator[ViewStore]:
         env["POSTGRES_USER"], env["POSTGRES_PASSWORD"], schema=schema,
     )  # fmt: skip
     try:
-        yield ViewStore(ledger, datastore=pg, schema=schema)
+        yield ViewStore(ledger.store, pg, schema=schema)
     finally:
         with pg.transaction(commit=True) as cursor:
             cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

@@ -19,8 +19,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from ledger.persistence.mapper import RawEvent
+from ledger.persistence.views import Tx, ViewStore
 from projections.base import Projection, ProjectionFailed
-from projections.store import Tx, ViewStore
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -43,7 +43,7 @@ class ProjectionRunner:
         from projections import PROJECTIONS  # noqa: PLC0415 - the registry imports this module
 
         self.ledger = ledger
-        self.store = store or ViewStore(ledger)
+        self.store = store or ViewStore(ledger.store, ledger.factory.datastore)  # type: ignore[attr-defined]
         self.projections = [cls(self.store) for cls in (projections or PROJECTIONS)]
         self.page_size = page_size
         for projection in self.projections:

@@ -75,6 +75,10 @@ class LedgerRecorder(Protocol):
         """Internal ids of the given subject references that exist."""
         ...
 
+    def select_refs(self, subject_ids: Iterable[UUID]) -> dict[UUID, str]:
+        """Subject references of the given internal ids (those not erased)."""
+        ...
+
     def select_idempotency(self, digests: Iterable[bytes]) -> dict[bytes, bytes]:
         """Content digests recorded under the given idempotency key digests."""
         ...
@@ -193,6 +197,10 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
     def select_subjects(self, refs: Iterable[str]) -> dict[str, UUID]:
         sql = "SELECT ref, subject_id FROM ledger_subjects WHERE ref IN ({})"
         return {r[0]: UUID(r[1]) for r in self._select_in(sql, refs)}
+
+    def select_refs(self, subject_ids: Iterable[UUID]) -> dict[UUID, str]:
+        sql = "SELECT ref, subject_id FROM ledger_subjects WHERE subject_id IN ({})"
+        return {UUID(r[1]): r[0] for r in self._select_in(sql, (i.hex for i in subject_ids))}
 
     def select_idempotency(self, digests: Iterable[bytes]) -> dict[bytes, bytes]:
         sql = "SELECT key_digest, content_digest FROM ledger_idempotency WHERE key_digest IN ({})"
@@ -350,6 +358,10 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
     def select_subjects(self, refs: Iterable[str]) -> dict[str, UUID]:
         sql = "SELECT ref, subject_id FROM {schema}.ledger_subjects WHERE ref = ANY(%s)"
         return {r["ref"]: r["subject_id"] for r in self._select(sql, [list(refs)])}
+
+    def select_refs(self, subject_ids: Iterable[UUID]) -> dict[UUID, str]:
+        sql = "SELECT ref, subject_id FROM {schema}.ledger_subjects WHERE subject_id = ANY(%s)"
+        return {r["subject_id"]: r["ref"] for r in self._select(sql, [list(subject_ids)])}
 
     def select_idempotency(self, digests: Iterable[bytes]) -> dict[bytes, bytes]:
         sql = (

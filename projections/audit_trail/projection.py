@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ledger.persistence.mapper import RawEvent
+from ledger.persistence.views import Tx
 from projections.base import Projection, micros
-from projections.store import Tx
 
 NOT_SUBJECT_EVENTS = frozenset({"NoticePublished", "RecipientRegistered"})
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from ledger.persistence.views import ViewStore
 from projections.base import instant
-from projections.store import ViewStore
 from schemas.answers import TrailEntry
 
 

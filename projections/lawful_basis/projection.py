@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from ledger.persistence.mapper import RawEvent
+from ledger.persistence.views import Tx
 from projections.base import Projection, micros
-from projections.store import Tx
 
 BASIS_EVENTS = frozenset(
     {"ContractStarted", "ContractEnded", "ConsentGranted", "ConsentWithdrawn", "ObjectionRecorded"}

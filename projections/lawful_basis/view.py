@@ -8,9 +8,9 @@ from uuid import UUID
 
 from ledger.domain.basis import Fact, Interval, basis_intervals
 from ledger.domain.register import NoticeHistory
+from ledger.persistence.views import ViewStore
 from projections.base import instant, micros
 from projections.notices.view import list_notices
-from projections.store import ViewStore
 from schemas.answers import BasisAnswer, BasisInterval, EvidenceRef
 
 HashLookup = dict[int, str]

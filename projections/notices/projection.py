@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import orjson
 
 from ledger.persistence.mapper import RawEvent
+from ledger.persistence.views import Tx
 from projections.base import Projection, micros
-from projections.store import Tx
 
 
 class NoticesProjection(Projection):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from ledger.domain.register import NoticeVersion
+from ledger.persistence.views import ViewStore
 from projections.base import instant, micros
-from projections.store import ViewStore
 from schemas.register import RegisterDefinition
 
 

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from ledger.persistence.mapper import RawEvent
+from ledger.persistence.views import Tx
 from projections.base import Projection, micros
 from projections.lawful_basis.projection import BASIS_EVENTS, _optional_micros
-from projections.store import Tx
 
 _FIELD_EVENTS = frozenset({"PersonalDataRecorded", "ProfileDerived"})
 

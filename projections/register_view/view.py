@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from ledger.persistence.views import ViewStore
 from projections.base import instant, micros
-from projections.store import ViewStore
 from schemas.answers import (
     ConsentAnswer,
     ContractAnswer,

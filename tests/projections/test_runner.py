@@ -9,11 +9,11 @@ import pytest
 
 from ledger.application import Ledger
 from ledger.persistence.mapper import RawEvent
+from ledger.persistence.views import Tx
 from projections import PROJECTIONS
 from projections.audit_trail.projection import AuditTrailProjection
 from projections.base import ProjectionFailed
 from projections.runner import ProjectionRunner
-from projections.store import Tx
 from tests import factories as f
 
 

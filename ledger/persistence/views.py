@@ -17,7 +17,7 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
 if TYPE_CHECKING:
-    from ledger.application import Ledger
+    from ledger.persistence.store import StoreConfig
 
 TRACKING_TABLE = "ledger_tracking"
 
@@ -54,10 +54,10 @@ class Tx:
 class ViewStore:
     """The ledger's database, seen from the read side."""
 
-    def __init__(self, ledger: Ledger, *, datastore: Any = None, schema: str | None = None) -> None:
-        self.kind = ledger.store.kind
-        self.datastore: Any = datastore or ledger.factory.datastore  # type: ignore[attr-defined]
-        self.schema = schema or ledger.store.schema
+    def __init__(self, store: StoreConfig, datastore: Any, *, schema: str | None = None) -> None:
+        self.kind = store.kind
+        self.datastore: Any = datastore
+        self.schema = schema or store.schema
         self.prefix = "" if self.kind == "sqlite" else f'"{self.schema}".'
         self.tracking: SQLiteTrackingRecorder | PostgresTrackingRecorder
         if self.kind == "sqlite":
