@@ -19,7 +19,14 @@ from ledger.errors import (
     SubjectNotFound,
     Violation,
 )
-from ledger.persistence.keys import MASTER_KEY_ENV, MASTER_KEY_FILE_ENV, MasterKeySource
+from ledger.persistence.keys import (
+    MASTER_KEY_ENV,
+    MASTER_KEY_FILE_ENV,
+    SIGNING_KEY_ENV,
+    SIGNING_KEY_FILE_ENV,
+    MasterKeySource,
+    SigningKeySource,
+)
 from ledger.persistence.store import (
     DEFAULT_STORE_URL,
     STORE_ENV,
@@ -38,6 +45,7 @@ __all__ = [
     "Violation",
     "master_key_source",
     "open_ledger",
+    "signing_key_source",
     "store_config",
 ]
 
@@ -60,6 +68,19 @@ def master_key_source(store: StoreConfig, key_file: str | Path | None = None) ->
     return MasterKeySource(Path(path), os.environ.get(MASTER_KEY_ENV) or None)
 
 
+def signing_key_source(master: MasterKeySource) -> SigningKeySource:
+    """Where the checkpoint signing key is: ``LEDGER_SIGNING_KEY``, else a file.
+
+    The file is ``LEDGER_SIGNING_KEY_FILE``, else ``<name>.signing.key`` beside the
+    master key file ``<name>.master.key``.
+    """
+    env_value = os.environ.get(SIGNING_KEY_ENV) or None
+    path = os.environ.get(SIGNING_KEY_FILE_ENV)
+    if path is not None:
+        return SigningKeySource(Path(path), env_value)
+    return SigningKeySource.beside(master.path, env_value)
+
+
 def open_ledger(
     url: str | None = None,
     *,
@@ -68,4 +89,5 @@ def open_ledger(
 ) -> Ledger:
     """Open an initialised ledger."""
     store = store_config(url)
-    return Ledger(store, master_key_source(store, key_file), clock=clock)
+    master = master_key_source(store, key_file)
+    return Ledger(store, master, signing_key=signing_key_source(master), clock=clock)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, StoredEvent
@@ -41,8 +41,14 @@ from ledger.errors import (
     NotInitialised,
     SubjectNotFound,
 )
+from ledger.integrity.checkpoint import (
+    generate_signing_key,
+    private_key_from_bytes,
+    private_key_to_bytes,
+    verifier_key,
+)
 from ledger.integrity.leaf import event_leaf_hash
-from ledger.persistence.keys import KeyRing, MasterKeySource, master_key_id
+from ledger.persistence.keys import KeyRing, MasterKeySource, SigningKeySource, master_key_id
 from ledger.persistence.mapper import PydanticMapper
 from ledger.persistence.recorders import (
     LedgerRecorder,
@@ -59,6 +65,8 @@ NOTICE_STREAM = uuid5(NAMESPACE_URL, "urn:ledger:stream:notice")
 RECIPIENT_STREAM = uuid5(NAMESPACE_URL, "urn:ledger:stream:recipients")
 _INDEX_KEY = "index_key"
 _MASTER_ID = "master_key_id"
+_ORIGIN = "checkpoint_origin"
+_VERIFIER_KEY = "verifier_key"
 _RETRIES = 8
 _MAX_CACHED_KEYS = 20_000
 
@@ -105,10 +113,12 @@ class Ledger(Application[UUID]):
         store: StoreConfig,
         master_key: MasterKeySource,
         *,
+        signing_key: SigningKeySource | None = None,
         clock: Clock | None = None,
         create: bool = False,
     ) -> None:
         self.store = store
+        self.signing_key = signing_key or SigningKeySource.beside(master_key.path)
         self.clock: Clock = clock or SystemClock()
         if create and store.kind == "postgresql":
             ensure_postgres_schema(store)
@@ -178,32 +188,52 @@ class Ledger(Application[UUID]):
         definition: RegisterDefinition,
         digest: str,
         *,
+        signing_key: SigningKeySource | None = None,
         effective_from: datetime | None = None,
         clock: Clock | None = None,
     ) -> Ledger:
         """Create the tables, the keys and the first notice version (``ledger init``)."""
-        ledger = cls.__new__(cls)
-        try:
-            Ledger.__init__(ledger, store, master_key, clock=clock, create=True)
-        except NotInitialised:
-            raise
+        ledger = cls(store, master_key, signing_key=signing_key, clock=clock, create=True)
         if ledger.ledger_recorder.get_meta(_MASTER_ID) is not None:
             msg = f"{store.redacted()} is already initialised; nothing was changed"
             raise AlreadyInitialised(msg)
         key = master_key.create()
         ring = KeyRing(ledger.ledger_recorder, key)
+        origin = f"consent-ledger.invalid/{uuid4().hex[:16]}"
+        signer = generate_signing_key()
         try:
             ledger.ledger_recorder.put_meta(
                 {
                     _MASTER_ID: master_key_id(key).encode(),
                     _INDEX_KEY: ring.wrap_secret(os.urandom(32), _INDEX_KEY),
+                    _ORIGIN: origin.encode(),
+                    _VERIFIER_KEY: verifier_key(origin, signer.public_key()).encode(),
                 }
             )
         except IntegrityError:
             msg = f"{store.redacted()} is already initialised; nothing was changed"
             raise AlreadyInitialised(msg) from None
+        ledger.signing_key.create(private_key_to_bytes(signer))
         ledger.publish_notice(definition, digest, effective_from=effective_from)
         return ledger
+
+    def verifier_key(self) -> str:
+        """The public key auditors check checkpoints with (C2SP note verifier key)."""
+        value = self.ledger_recorder.get_meta(_VERIFIER_KEY)
+        if value is None:
+            msg = "the store has no signing key: it was not initialised by `ledger init`"
+            raise NotInitialised(msg)
+        return value.decode()
+
+    def signing_identity(self) -> tuple[str, bytes]:
+        """The checkpoint origin and the private signing key, checked against the store."""
+        private = self.signing_key.load()
+        origin = self.verifier_key().split("+", 1)[0]
+        public = verifier_key(origin, private_key_from_bytes(private).public_key())
+        if public != self.verifier_key():
+            msg = f"the signing key in {self.signing_key.path} is not this store's"
+            raise KeyUnavailable(msg)
+        return origin, private
 
     def publish_notice(
         self,

@@ -20,6 +20,13 @@ class RefusedLine(Frozen):
     message: str
 
 
+class CheckpointHead(Frozen):
+    """The signed checkpoint taken after a call: tree size and root (hex)."""
+
+    size: int
+    root: str
+
+
 class AppendAnswer(Frozen):
     """``ledger append`` output."""
 
@@ -34,6 +41,9 @@ class AppendAnswer(Frozen):
     stopped_at_line: int | None = Field(
         None,
         description="With --batch-size, when a batch was refused: first line not committed.",
+    )
+    checkpoint: CheckpointHead | None = Field(
+        None, description="The checkpoint signed after the call (every append call seals)."
     )
 
 

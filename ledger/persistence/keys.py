@@ -89,10 +89,10 @@ def _decode_key(text: str, where: str) -> bytes:
     try:
         key = base64.b64decode(text.strip(), validate=True)
     except (binascii.Error, ValueError):
-        msg = f"the master key in {where} is not base64"
+        msg = f"the key in {where} is not base64"
         raise ConfigurationError(msg) from None
     if len(key) != _KEY_BYTES:
-        msg = f"the master key in {where} must be 32 bytes (base64 of 256 bits)"
+        msg = f"the key in {where} must be 32 bytes (base64 of 256 bits)"
         raise ConfigurationError(msg)
     return key
 
@@ -266,3 +266,44 @@ class KeyRing:
 def index_digest(index_key: bytes, value: bytes) -> bytes:
     """A keyed digest for lookups (idempotency keys and content), never an unkeyed hash."""
     return hmac.new(index_key, value, hashlib.sha256).digest()
+
+
+SIGNING_KEY_ENV = "LEDGER_SIGNING_KEY"
+SIGNING_KEY_FILE_ENV = "LEDGER_SIGNING_KEY_FILE"
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKeySource:
+    """Where the checkpoint signing key (Ed25519, raw 32 bytes, base64) comes from."""
+
+    path: Path
+    env_value: str | None = None
+
+    @classmethod
+    def beside(cls, master_key_path: Path, env_value: str | None = None) -> SigningKeySource:
+        """The default file: ``x.signing.key`` beside the master key ``x.master.key``."""
+        name = master_key_path.name.removesuffix(".master.key").removesuffix(".key")
+        return cls(master_key_path.with_name(f"{name}.signing.key"), env_value)
+
+    def load(self) -> bytes:
+        """The private key bytes; a clear error when they cannot be had."""
+        if self.env_value:
+            return _decode_key(self.env_value, SIGNING_KEY_ENV)
+        try:
+            return _decode_key(self.path.read_text(encoding="ascii"), str(self.path))
+        except FileNotFoundError:
+            msg = (
+                f"the signing key file {self.path} does not exist; set {SIGNING_KEY_ENV}"
+                f" or {SIGNING_KEY_FILE_ENV}, or restore the file (verifying needs only"
+                " the public key)"
+            )
+            raise KeyUnavailable(msg) from None
+
+    def create(self, private_bytes: bytes) -> None:
+        """Write a new key file readable by its owner only (nothing if from the env)."""
+        if self.env_value:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(base64.b64encode(private_bytes).decode("ascii") + "\n")

@@ -1,0 +1,7 @@
+"""``python -m ledger.cli``."""
+
+import sys
+
+from ledger.cli import main
+
+sys.exit(main())

@@ -1,0 +1,183 @@
+"""Commands that read the views: trail, subject, basis, rebuild, replay, project."""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from ledger.cli.common import (
+    EXIT_OK,
+    EXIT_VERIFY,
+    Io,
+    open_from,
+    progress_bar,
+    table,
+    when,
+    when_options,
+)
+from projections.queries import Views
+from projections.replay import replay_compare
+from projections.runner import ProjectionRunner
+
+
+def cmd_trail(args: argparse.Namespace, io: Io) -> int:
+    """Every event of a subject, in order, from the audit-trail view."""
+    with _views(args) as views:
+        answer = views.trail(args.subject)
+    if args.json:
+        io.json(answer.model_dump(mode="json"))
+    else:
+        rows = [e.model_dump(mode="json") for e in answer.events]
+        table(io, ["position", "type", "occurred_at", "recorded_at", "actor", "source"], rows)
+    return EXIT_OK
+
+
+def cmd_subject(args: argparse.Namespace, io: Io) -> int:
+    """The register view of a subject, now or at an instant, as known at a time."""
+    with _views(args) as views:
+        answer = views.subject(args.subject, at=args.at or _now(views), known_at=args.known_at)
+    if args.json:
+        io.json(answer.model_dump(mode="json"))
+        return EXIT_OK
+    io.line(f"subject {answer.subject}  kind {answer.kind}  controller {answer.controller}")
+    io.line(
+        f"as of {answer.at.isoformat()}"
+        + (f", as known at {answer.known_at.isoformat()}" if answer.known_at else "")
+    )
+    rows = [
+        {"category": c, "field": n, "value": "(erased)" if v.erased else v.value,
+         "source": v.source, "occurred_at": v.occurred_at.isoformat()}
+        for c, fields in answer.fields.items() for n, v in fields.items()
+    ]  # fmt: skip
+    table(io, ["category", "field", "value", "source", "occurred_at"], rows)
+    for contract in answer.contracts:
+        io.line(f"contract {contract.contract} with {contract.controller}:"
+                 f" {when(contract.started_at)} .. {when(contract.ended_at)}")  # fmt: skip
+    for consent in answer.consents:
+        io.line(f"consent {consent.purpose} ({consent.channel}, notice {consent.notice_version}):"
+                 f" {when(consent.granted_at)} .. {when(consent.withdrawn_at)}")  # fmt: skip
+    for objection in answer.objections:
+        io.line(f"objection {objection.purpose} at {when(objection.occurred_at)}")
+    return EXIT_OK
+
+
+def cmd_basis(args: argparse.Namespace, io: Io) -> int:
+    """Was processing for a purpose lawful at an instant, on which basis, with evidence."""
+    with _views(args) as views:
+        answer = views.basis(
+            args.subject, args.purpose, at=args.at or _now(views), known_at=args.known_at,
+            timeline=args.timeline,
+        )  # fmt: skip
+    if args.json:
+        io.json(answer.model_dump(mode="json", exclude_none=False))
+        return EXIT_OK
+    verdict = "lawful" if answer.lawful else "NOT lawful"
+    io.line(f"{answer.subject} / {answer.purpose} at {answer.at.isoformat()}: {verdict}"
+             f" (notice {answer.notice_version})")  # fmt: skip
+    for interval in answer.timeline or answer.bases:
+        evidence = ", ".join(f"#{e.position} {e.type}" for e in interval.evidence)
+        io.line(f"  {interval.basis}: {when(interval.since)} .. {when(interval.until)}"
+                 f"  [{evidence}]")  # fmt: skip
+    return EXIT_OK
+
+
+def cmd_rebuild(args: argparse.Namespace, io: Io) -> int:
+    """Drop every view and replay the whole log into it."""
+    ledger = open_from(args)
+    try:
+        runner = ProjectionRunner(ledger)
+        started = time.monotonic()
+        count = runner.rebuild(progress=progress_bar(io, "rebuild"))
+        elapsed = time.monotonic() - started
+    finally:
+        ledger.close()
+    io.json({"rebuilt": [p.name for p in runner.projections], "events": count,
+              "seconds": round(elapsed, 3)})  # fmt: skip
+    return EXIT_OK
+
+
+def cmd_replay(args: argparse.Namespace, io: Io) -> int:
+    """Rebuild every view into a scratch store and report any difference from the live one."""
+    ledger = open_from(args)
+    try:
+        position, differences, compared = replay_compare(ledger, progress_bar(io, "replay"))
+    finally:
+        ledger.close()
+    io.json(
+        {
+            "position": position,
+            "rows_compared": compared,
+            "identical": not differences,
+            "differences": [
+                {"table": d.table, "live": d.live, "replayed": d.replayed} for d in differences[:50]
+            ],
+        }
+    )
+    return EXIT_OK if not differences else EXIT_VERIFY
+
+
+def cmd_project(args: argparse.Namespace, io: Io) -> int:
+    """Bring the views up to date; with --follow keep doing so until interrupted."""
+    ledger = open_from(args)
+    try:
+        runner = ProjectionRunner(ledger)
+        count = runner.catch_up(progress=progress_bar(io, "catch-up"))
+        io.json({"applied": count, "positions": runner.positions()})
+        if args.follow:
+            stop = threading.Event()
+            try:
+                runner.follow(stop, poll=args.poll)
+            except KeyboardInterrupt:
+                stop.set()
+    finally:
+        ledger.close()
+    return EXIT_OK
+
+
+@contextmanager
+def _views(args: argparse.Namespace) -> Iterator[Views]:
+    ledger = open_from(args)
+    try:
+        yield Views(ledger)
+    finally:
+        ledger.close()
+
+
+def _now(views: Views) -> datetime:
+    return views.ledger.clock.now()
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add the read commands to the parser."""
+    trail = sub.add_parser("trail", parents=[common], help=cmd_trail.__doc__)
+    trail.add_argument("subject")
+    trail.add_argument("--json", action="store_true")
+    trail.set_defaults(run=cmd_trail)
+
+    subject = sub.add_parser("subject", parents=[common], help=cmd_subject.__doc__)
+    subject.add_argument("subject")
+    when_options(subject)
+    subject.set_defaults(run=cmd_subject)
+
+    basis = sub.add_parser("basis", parents=[common], help=cmd_basis.__doc__)
+    basis.add_argument("subject")
+    basis.add_argument("purpose")
+    when_options(basis)
+    basis.add_argument("--timeline", action="store_true", help="every interval, not only at --at")
+    basis.set_defaults(run=cmd_basis)
+
+    rebuild = sub.add_parser("rebuild", parents=[common], help=cmd_rebuild.__doc__)
+    rebuild.set_defaults(run=cmd_rebuild)
+    replay = sub.add_parser("replay", parents=[common], help=cmd_replay.__doc__)
+    replay.add_argument("--compare", action="store_true", required=True)
+    replay.set_defaults(run=cmd_replay)
+
+    project = sub.add_parser("project", parents=[common], help=cmd_project.__doc__)
+    project.add_argument("--follow", action="store_true")
+    project.add_argument("--poll", type=float, default=0.5, help="seconds between polls")
+    project.set_defaults(run=cmd_project)

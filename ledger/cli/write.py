@@ -1,0 +1,204 @@
+"""Commands that write: init, notice publish/list, append, demo."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from ledger import master_key_source, signing_key_source, store_config
+from ledger.application import AppendResult, Ledger
+from ledger.cli.common import (
+    EXIT_OK,
+    Io,
+    open_from,
+    positive,
+    seal_now,
+    table,
+    timestamp,
+)
+from ledger.definition_file import load_definition
+from ledger.demo import run_demo
+from ledger.demo_tour import tour
+from ledger.errors import BatchRejected, ConfigurationError
+from projections.queries import Views
+
+
+def cmd_init(args: argparse.Namespace, io: Io) -> int:
+    """Create the store's tables and keys and publish the first notice version."""
+    store = store_config(args.store)
+    loaded = load_definition(Path(args.register))
+    master = master_key_source(store, args.key_file)
+    ledger = Ledger.initialise(
+        store,
+        master,
+        loaded.definition,
+        loaded.digest,
+        signing_key=signing_key_source(master),
+        effective_from=args.effective_from,
+    )
+    notice = ledger.notices.versions[-1]
+    checkpoint = seal_now(ledger)
+    io.json(
+        {
+            "store": store.redacted(),
+            "checkpoint": checkpoint,
+            "verifier_key": ledger.verifier_key(),
+            "register": loaded.definition.name,
+            "notice_version": notice.version,
+            "effective_from": notice.effective_from.isoformat(),
+            "master_key": (
+                "LEDGER_MASTER_KEY" if ledger.key_source.env_value else str(ledger.key_source.path)
+            ),
+        }
+    )
+    ledger.close()
+    return EXIT_OK
+
+
+def cmd_notice_publish(args: argparse.Namespace, io: Io) -> int:
+    """Publish a new version of the register definition."""
+    loaded = load_definition(Path(args.file))
+    ledger = open_from(args)
+    position = ledger.publish_notice(
+        loaded.definition, loaded.digest, effective_from=args.effective_from
+    )
+    notice = ledger.notices.get(loaded.definition.version)
+    assert notice is not None  # noqa: S101 - just published
+    io.json(
+        {
+            "notice_version": notice.version,
+            "effective_from": notice.effective_from.isoformat(),
+            "digest": notice.digest,
+            "position": position,
+        }
+    )
+    ledger.close()
+    return EXIT_OK
+
+
+def cmd_notice_list(args: argparse.Namespace, io: Io) -> int:
+    """List published notice versions."""
+    ledger = open_from(args)
+    rows = [
+        {
+            "version": n.version,
+            "effective_from": n.effective_from.isoformat(),
+            "digest": n.digest,
+        }
+        for n in ledger.notices.versions
+    ]
+    ledger.close()
+    if args.json:
+        io.json(rows)
+    else:
+        table(io, ["version", "effective_from", "digest"], rows)
+    return EXIT_OK
+
+
+def _input_lines(path: str, io: Io) -> Iterator[bytes]:
+    if path == "-":
+        yield from io.stdin
+        return
+    try:
+        with Path(path).open("rb") as f:
+            yield from f
+    except OSError as e:
+        msg = f"cannot read {path}: {e.strerror}"
+        raise ConfigurationError(msg) from None
+
+
+def cmd_append(args: argparse.Namespace, io: Io) -> int:
+    """Append NDJSON lines: one transaction, or one per --batch-size lines."""
+    ledger = open_from(args)
+    lines = _input_lines(args.file, io)
+    try:
+        if args.batch_size is None:
+            result = ledger.append_batch(list(lines))
+            io.json(result.as_dict() | {"checkpoint": seal_now(ledger)})
+            return EXIT_OK
+        return _append_in_batches(ledger, lines, args.batch_size, io)
+    finally:
+        ledger.close()
+
+
+def _append_in_batches(ledger: Ledger, lines: Iterable[bytes], size: int, io: Io) -> int:
+    total = AppendResult(0, 0, None)
+    try:
+        for result in ledger.append_stream(lines, batch_size=size):
+            total = AppendResult(
+                total.appended + result.appended,
+                total.duplicates + result.duplicates,
+                result.last_position or total.last_position,
+                total.findings + result.findings,
+            )
+    except BatchRejected as e:
+        summary = total.as_dict() | {
+            "committed_lines": e.committed,
+            "stopped_at_line": e.committed + 1,
+            "checkpoint": seal_now(ledger),
+        }
+        io.json(summary)
+        raise
+    io.json(total.as_dict() | {"checkpoint": seal_now(ledger)})
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace, io: Io) -> int:
+    """Load the example register and a generated population into a SQLite file."""
+    store = store_config(args.store or "sqlite:///demo/ledger.db")
+    if store.sqlite_path is not None:
+        store.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    loaded = load_definition(Path(args.register))
+    keys = master_key_source(store, args.key_file)
+    try:
+        ledger = Ledger.initialise(
+            store, keys, loaded.definition, loaded.digest, signing_key=signing_key_source(keys)
+        )
+        io.line(f"initialised {store.redacted()} with notice {loaded.definition.version}")
+    except ConfigurationError:
+        ledger = Ledger(store, keys, signing_key=signing_key_source(keys))
+        io.line(f"{store.redacted()} exists: appending again shows idempotent retries")
+    try:
+        run_demo(
+            ledger,
+            loaded.definition,
+            subjects=args.subjects,
+            seed=args.seed,
+            batch_size=1000,
+            out=io.stdout,
+        )
+        tour(Views(ledger, catch_up=False), io.stdout)
+    finally:
+        ledger.close()
+    return EXIT_OK
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add the write commands to the parser."""
+    init = sub.add_parser("init", parents=[common], help=cmd_init.__doc__)
+    init.add_argument("--register", required=True, help="register definition (TOML)")
+    init.add_argument("--effective-from", type=timestamp)
+    init.set_defaults(run=cmd_init)
+
+    notice = sub.add_parser("notice", help="notice versions")
+    notice_sub = notice.add_subparsers(dest="notice_command", required=True)
+    publish = notice_sub.add_parser("publish", parents=[common], help=cmd_notice_publish.__doc__)
+    publish.add_argument("file")
+    publish.add_argument("--effective-from", type=timestamp)
+    publish.set_defaults(run=cmd_notice_publish)
+    listing = notice_sub.add_parser("list", parents=[common], help=cmd_notice_list.__doc__)
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(run=cmd_notice_list)
+
+    append = sub.add_parser("append", parents=[common], help=cmd_append.__doc__)
+    append.add_argument("file", nargs="?", default="-", help="NDJSON file, or - for stdin")
+    append.add_argument("--batch-size", type=positive, help="commit every N lines")
+    append.set_defaults(run=cmd_append)
+
+    demo = sub.add_parser("demo", parents=[common], help=cmd_demo.__doc__)
+    demo.add_argument("--register", default="examples/register.toml")
+    demo.add_argument("--subjects", type=positive, default=3000)
+    demo.add_argument("--seed", type=int, default=2021)
+    demo.set_defaults(run=cmd_demo)

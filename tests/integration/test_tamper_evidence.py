@@ -1,0 +1,178 @@
+"""Tampering directly in the database is detected and named, on both stores."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import orjson
+import psycopg
+import pytest
+
+from ledger.application import Ledger
+from ledger.errors import VerificationFailed
+from ledger.persistence.store import parse_store_url
+from ledger.sealing import Sealer
+from ledger.verification import verify
+from tests import factories as f
+
+Exec = Callable[[str, tuple[Any, ...]], list[Any]]
+
+
+@pytest.fixture
+def sealed(ledger: Ledger) -> Ledger:
+    for i in range(1, 5):
+        ledger.append_batch(
+            [orjson.dumps(x) for x in (f.subject_registered(f"C-{i}"), f.personal_data(f"C-{i}"))]
+        )
+        Sealer(ledger).seal()
+    return ledger  # 9 events (the notice and 8), 4 checkpoints
+
+
+@pytest.fixture
+def raw(store_url: str) -> Iterator[tuple[Exec, str, str]]:
+    """Run SQL on the store behind the ledger's back: (exec, events table, id column)."""
+    store = parse_store_url(store_url)
+    if store.sqlite_path is not None:
+        conn = sqlite3.connect(store.sqlite_path, isolation_level=None)
+
+        def run_sqlite(sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+            return conn.execute(sql.replace("%s", "?"), params).fetchall()
+
+        yield run_sqlite, "stored_events", "rowid"
+        conn.close()
+        return
+    env = store.env
+    with psycopg.connect(
+        dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=int(env["POSTGRES_PORT"]),
+        user=env["POSTGRES_USER"], autocommit=True,
+    ) as pg:  # fmt: skip
+        pg.execute(f'SET search_path TO "{store.schema}"')
+
+        def run_pg(sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+            cursor = pg.execute(sql, params)
+            return cursor.fetchall() if cursor.description else []
+
+        yield run_pg, "ledger_events", "notification_id"
+
+
+def problems(ledger: Ledger) -> list[tuple[str, int | None]]:
+    report = verify(ledger)
+    assert report.ok is (not report.problems)
+    return [(p.kind, p.position if p.position is not None else p.size) for p in report.problems]
+
+
+def test_an_untouched_log_verifies(sealed: Ledger) -> None:
+    report = verify(sealed)
+    assert report.as_dict()["ok"] is True
+    assert (report.events, report.sealed) == (9, 9)
+    assert report.checkpoint is not None
+    assert report.checkpoint.size == 9
+
+
+def test_a_changed_byte_in_an_event_is_named(sealed: Ledger, raw: tuple[Exec, str, str]) -> None:
+    run, table, pos = raw
+    (state,) = run(f"SELECT state FROM {table} WHERE {pos} = %s", (5,))[0]
+    changed = bytearray(state)
+    changed[10] ^= 0x01
+    run(f"UPDATE {table} SET state = %s WHERE {pos} = %s", (bytes(changed), 5))
+    found = problems(sealed)
+    assert ("altered_event", 5) in found
+    assert ("checkpoint_root_mismatch", 7) in found  # the first checkpoint covering it
+
+
+def test_a_deleted_event_is_named(sealed: Ledger, raw: tuple[Exec, str, str]) -> None:
+    run, table, pos = raw
+    run(f"DELETE FROM {table} WHERE {pos} = %s", (4,))
+    found = problems(sealed)
+    assert found[0] == ("missing_event", 4)
+
+
+def test_an_inserted_event_is_named(sealed: Ledger, raw: tuple[Exec, str, str]) -> None:
+    run, table, pos = raw
+    run(f"UPDATE {table} SET {pos} = -{pos} WHERE {pos} >= %s", (4,))
+    run(f"UPDATE {table} SET {pos} = 1 - {pos} WHERE {pos} < 0", ())
+    row = run(
+        f"SELECT originator_id, originator_version, topic, state FROM {table} WHERE {pos} = %s",
+        (3,),
+    )[0]
+    run(
+        f"INSERT INTO {table} (originator_id, originator_version, topic, state, {pos})"
+        " VALUES (%s, %s, %s, %s, %s)",
+        (row[0], row[1] + 100, row[2], row[3], 4),
+    )
+    found = problems(sealed)
+    assert found[0] == ("altered_event", 4)
+    assert any(kind == "checkpoint_root_mismatch" for kind, _ in found)
+
+
+def test_two_swapped_events_are_named(sealed: Ledger, raw: tuple[Exec, str, str]) -> None:
+    run, table, pos = raw
+    (a,) = run(f"SELECT state FROM {table} WHERE {pos} = %s", (5,))[0]
+    (b,) = run(f"SELECT state FROM {table} WHERE {pos} = %s", (7,))[0]
+    assert a != b
+    run(f"UPDATE {table} SET state = %s WHERE {pos} = %s", (b, 5))
+    run(f"UPDATE {table} SET state = %s WHERE {pos} = %s", (a, 7))
+    found = problems(sealed)
+    assert [p for p in found if p[0] == "altered_event"] == [
+        ("altered_event", 5),
+        ("altered_event", 7),
+    ]
+
+
+def test_a_truncated_tail_is_named(sealed: Ledger, raw: tuple[Exec, str, str]) -> None:
+    run, table, pos = raw
+    run(f"DELETE FROM {table} WHERE {pos} > %s", (6,))
+    found = problems(sealed)
+    assert [p for p in found if p[0] == "missing_event"] == [
+        ("missing_event", 7), ("missing_event", 8), ("missing_event", 9),
+    ]  # fmt: skip
+    assert ("truncated_log", 9) in found
+
+
+def test_an_altered_checkpoint_is_named(sealed: Ledger, raw: tuple[Exec, str, str]) -> None:
+    run, _, _ = raw
+    (note,) = run("SELECT note FROM ledger_checkpoints WHERE size = %s", (5,))[0]
+    run(
+        "UPDATE ledger_checkpoints SET note = %s WHERE size = %s",
+        (note.replace("\n5\n", "\n6\n"), 5),
+    )
+    (root,) = run("SELECT root FROM ledger_checkpoints WHERE size = %s", (7,))[0]
+    run("UPDATE ledger_checkpoints SET root = %s WHERE size = %s", (bytes(32), 7))
+    found = problems(sealed)
+    assert ("bad_checkpoint_signature", 5) in found
+    assert ("checkpoint_row_altered", 7) in found
+    assert len(root) == 32
+
+
+def test_sealing_refuses_to_sign_over_altered_leaves(
+    sealed: Ledger, raw: tuple[Exec, str, str]
+) -> None:
+    run, _, _ = raw
+    run("UPDATE ledger_merkle_leaves SET hash = %s WHERE leaf_index = %s", (bytes(32), 2))
+    sealed.append_batch([orjson.dumps(f.subject_registered("C-9"))])
+    with pytest.raises(VerificationFailed, match="does not extend the checkpoint"):
+        Sealer(sealed).seal()
+
+
+def test_destroying_a_data_key_does_not_break_verification(
+    sealed: Ledger, raw: tuple[Exec, str, str]
+) -> None:
+    run, _, _ = raw
+    run("UPDATE ledger_keys SET wrapped = NULL, destroyed_at = created_at", ())
+    assert problems(sealed) == []
+
+
+def test_events_after_the_last_seal_are_not_problems(sealed: Ledger) -> None:
+    sealed.append_batch([orjson.dumps(f.subject_registered("C-9"))])
+    report = verify(sealed)
+    assert report.ok
+    assert (report.events, report.sealed) == (10, 9)
+
+
+def test_the_signing_key_file_is_readable_by_its_owner_only(sealed: Ledger) -> None:
+    assert stat.S_IMODE(os.stat(sealed.signing_key.path).st_mode) == 0o600
+    assert sealed.verifier_key().startswith("consent-ledger.invalid/")
