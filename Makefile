@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: all install demo test test-pg lint fmt schemas pg bench clean
+.PHONY: all install demo test test-pg lint fmt schemas pg browser bench clean
 
 all: lint test
 
@@ -21,8 +21,14 @@ demo: $(STAMP)
 	rm -rf demo
 	$(BIN)/ledger demo --store sqlite:///demo/ledger.db --register examples/register.toml
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest $(ARGS)
+
+# Debian's Chromium for the export's browser test (best effort: needs root and apt).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1; } || \
+	  echo "chromium not installed: the browser test will be skipped"
 
 # The whole suite with PostgreSQL required (what .ci/run does).
 test-pg: $(STAMP)

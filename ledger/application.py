@@ -9,11 +9,13 @@ events to the recorder's ``insert_events``: one transaction per call.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import random
 import time
 from collections.abc import Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
@@ -23,6 +25,7 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.utils import Environment, get_topic
+from pydantic import BaseModel
 
 from ledger.appending import (
     BatchState,
@@ -68,7 +71,7 @@ _MASTER_ID = "master_key_id"
 _ORIGIN = "checkpoint_origin"
 _VERIFIER_KEY = "verifier_key"
 _RETRIES = 8
-_MAX_CACHED_KEYS = 20_000
+_MAX_CACHED_KEYS = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +99,7 @@ class _Registry:
     """Notice versions and recipients, read from their streams and kept in step."""
 
     notices: NoticeHistory = field(default_factory=NoticeHistory)
-    recipients: set[str] = field(default_factory=set)
+    recipients: dict[str, ev.RecipientRegisteredData] = field(default_factory=dict)
     versions: dict[UUID, int] = field(
         default_factory=lambda: {NOTICE_STREAM: 0, RECIPIENT_STREAM: 0}
     )
@@ -166,6 +169,12 @@ class Ledger(Application[UUID]):
             assert isinstance(self.mapper, PydanticMapper)  # noqa: S101
             self.mapper.keyring = self._keyring
         return self._keyring
+
+    def forget_keys(self) -> None:
+        """Drop the unwrapped keys and the master key (after a rotation)."""
+        self._keyring = None
+        self._index_key = None
+        self.mapper.keyring = None
 
     @property
     def index_key(self) -> bytes:
@@ -258,32 +267,55 @@ class Ledger(Application[UUID]):
                 " were checked against it"
             )
             raise ConfigurationError(msg)
-        now = self.clock.now()
         data = ev.NoticePublishedData(
             version=definition.version,
             effective_from=effective,
             digest=digest,
             definition=definition,
         )
+        try:
+            position = self.record(
+                NOTICE_STREAM, "NoticePublished", data, occurred_at=effective, actor=actor
+            )
+        except IntegrityError:
+            msg = "another notice was published at the same time; retry"
+            raise ConfigurationError(msg) from None
+        self._sync_registry()
+        return position
+
+    def record(
+        self,
+        stream: UUID,
+        topic: str,
+        data: BaseModel,
+        *,
+        occurred_at: datetime,
+        actor: str,
+        side: SideRows | None = None,
+    ) -> int:
+        """Store one event the ledger itself decides (notices, erasures); its position.
+
+        Raises the library's IntegrityError when another writer took the stream's
+        next version first.
+        """
+        now = self.clock.now()
         state = {
-            "occurred_at": effective.astimezone(UTC).isoformat(),
+            "occurred_at": occurred_at.astimezone(UTC).isoformat(),
             "recorded_at": now.isoformat(),
             "actor": actor,
             "source": None,
             "idempotency": None,
             "data": data.model_dump(mode="json"),
         }
-        version = self._registry.versions[NOTICE_STREAM] + 1
-        stored = self.mapper.stored_from_state(
-            NOTICE_STREAM, version, "NoticePublished", state, now
-        )
-        try:
-            ids = self.ledger_recorder.insert_events([stored])
-        except IntegrityError:
-            msg = "another notice was published at the same time; retry"
-            raise ConfigurationError(msg) from None
-        self._sync_registry()
+        version = self.ledger_recorder.select_stream_versions([stream]).get(stream, 0) + 1
+        stored = self.mapper.stored_from_state(stream, version, topic, state, now)
+        ids = self.ledger_recorder.insert_events([stored], side=side or SideRows())
         return int(ids[-1]) if ids else 0
+
+    def registered_recipients(self) -> dict[str, ev.RecipientRegisteredData]:
+        """Recipients registered by events (the latest registration of each id)."""
+        self._sync_registry()
+        return dict(self._registry.recipients)
 
     @property
     def notices(self) -> NoticeHistory:
@@ -292,9 +324,16 @@ class Ledger(Application[UUID]):
         return self._registry.notices
 
     def _sync_registry(self) -> None:
-        """Read notice and recipient events appended since the last look (two queries)."""
+        """Read notice and recipient events appended since the last look.
+
+        One index probe per stream tells whether anything changed; events are read
+        only when it did (rarely: notices and recipients change seldom).
+        """
         registry = self._registry
+        heads = self.ledger_recorder.select_stream_versions([NOTICE_STREAM, RECIPIENT_STREAM])
         for stream in (NOTICE_STREAM, RECIPIENT_STREAM):
+            if heads.get(stream, 0) <= registry.versions[stream]:
+                continue
             rows = self.ledger_recorder.select_events(stream, gt=registry.versions[stream])
             for row in rows:
                 event = self.mapper.to_domain_event(row)
@@ -303,7 +342,7 @@ class Ledger(Application[UUID]):
                     notice = NoticeVersion(d.version, d.effective_from, d.definition, d.digest)
                     registry.notices.add(notice)
                 elif isinstance(event, ev.RecipientRegistered):
-                    registry.recipients.add(event.data.id)
+                    registry.recipients[event.data.id] = event.data
                 registry.versions[stream] = event.originator_version
 
     # --- appends ------------------------------------------------------------------
@@ -312,6 +351,12 @@ class Ledger(Application[UUID]):
         self, lines: Iterable[str | bytes | Mapping[str, Any]], *, first_line: int = 1
     ) -> AppendResult:
         """Append NDJSON lines in one transaction, or raise BatchRejected and write nothing."""
+        with _gc_paused():
+            return self._append_lines(lines, first_line)
+
+    def _append_lines(
+        self, lines: Iterable[str | bytes | Mapping[str, Any]], first_line: int
+    ) -> AppendResult:
         numbered = list(enumerate(lines, start=first_line))
         now = self.clock.now()
         self.keyring.trim(_MAX_CACHED_KEYS)
@@ -461,6 +506,23 @@ class Ledger(Application[UUID]):
     def close(self) -> None:
         """Release the store's connections."""
         self.factory.close()
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside one batch.
+
+    A batch allocates many short-lived, acyclic objects (models, dicts, bytes);
+    the cyclic collector running over them costs more than the rest of
+    validation. Reference counting still frees them; collection resumes after.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _uuid(value: UUID | str) -> UUID:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -158,4 +158,41 @@ class SubjectAnswer(Frozen):
     erased: list[str] = Field(description="Categories whose values were crypto-shredded.")
 
 
-ANSWERS = (*ANSWERS, BasisAnswer, SubjectAnswer)
+class RetentionEntry(Frozen):
+    """One category of one subject under its retention rule."""
+
+    subject: str
+    category: str
+    status: Literal["due", "held", "kept"] = Field(
+        description="due: the period ended; held: a statutory rule keeps it; kept: not yet due."
+    )
+    since: datetime | None = Field(description="When the period started counting.")
+    until: datetime | None = Field(description="When it ends; null while it has not started.")
+    rule: str
+    legal_reference: str | None
+    reason: str
+
+
+class RetentionAnswer(Frozen):
+    """``ledger retention --json``."""
+
+    at: datetime
+    due: list[RetentionEntry]
+    held: list[RetentionEntry]
+    kept: list[RetentionEntry] | None = None
+    applied: list[dict[str, Any]] | None = Field(
+        None, description="With --apply: the erasures made."
+    )
+
+
+class ErasureAnswer(Frozen):
+    """``ledger erase`` output."""
+
+    subject: str
+    erased: list[str]
+    held: list[dict[str, Any]]
+    reference_removed: bool
+    position: int | None
+
+
+ANSWERS = (*ANSWERS, BasisAnswer, SubjectAnswer, RetentionAnswer, ErasureAnswer)

@@ -146,6 +146,30 @@ class AutomatedDecisionMadeData(Frozen):
     logic: Text = Field(description="What decided, e.g. a model or rule set id.")
 
 
+class HeldCategory(Frozen):
+    """A category an erasure could not destroy: a statutory retention rule keeps it."""
+
+    category: Code
+    rule: Text = Field(description="The retention rule's statement.")
+    legal_reference: Text
+    until: Timestamp | None = Field(
+        description="When the hold ends; null while it cannot be known yet."
+    )
+    reason: Text = Field(description="Why the hold runs until then (e.g. a contract is running).")
+
+
+class SubjectErasedData(Frozen):
+    """Personal data of a subject was crypto-shredded; holds no personal data itself."""
+
+    scope: Literal["subject", "category", "retention"]
+    erased: tuple[Code, ...] = Field(description="Categories whose keys were destroyed.")
+    held: tuple[HeldCategory, ...] = Field(description="Categories kept, and why and until when.")
+    reason: Text = Field(description="Why (a request reference, 'retention period ended', ...).")
+    reference_removed: bool = Field(
+        description="The subject reference mapping was removed (nothing held any more)."
+    )
+
+
 class NoticePublishedData(Frozen):
     """A version of the register definition (the privacy notice) takes effect."""
 
@@ -332,6 +356,11 @@ class AutomatedDecisionMade(LedgerEvent):
     data: AutomatedDecisionMadeData
 
 
+class SubjectErased(LedgerEvent):
+    type: Literal["SubjectErased"] = "SubjectErased"
+    data: SubjectErasedData
+
+
 class NoticePublished(LedgerEvent):
     type: Literal["NoticePublished"] = "NoticePublished"
     data: NoticePublishedData
@@ -352,13 +381,15 @@ EVENT_TYPES: dict[str, type[LedgerEvent]] = {
         DataDisclosed,
         RecipientRegistered,
         AutomatedDecisionMade,
+        SubjectErased,
         NoticePublished,
     )
 }
 """Stored topic (the contract's type name) -> recorded event class."""
 
-APPENDABLE_TYPES = frozenset(EVENT_TYPES) - {"NoticePublished"}
-"""Types a service may append; notices are published with ``ledger notice publish``."""
+APPENDABLE_TYPES = frozenset(EVENT_TYPES) - {"NoticePublished", "SubjectErased"}
+"""Types a service may append; notices are published with ``ledger notice publish``,
+erasures recorded by ``ledger erase`` and ``ledger retention --apply``."""
 
 SEALED_TYPES = frozenset({"PersonalDataRecorded", "ProfileDerived"})
 """Types whose ``data.fields`` values are encrypted under a (subject, category) key."""

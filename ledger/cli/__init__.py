@@ -17,8 +17,8 @@ from typing import IO, TextIO
 
 import orjson
 
-from ledger.cli import integrity, read, write
-from ledger.cli.common import EXIT_CODES, EXIT_REJECTED, EXIT_UNEXPECTED, Io
+from ledger.cli import integrity, read, rights, write
+from ledger.cli.common import EXIT_CODES, EXIT_OK, EXIT_REJECTED, EXIT_UNEXPECTED, Io
 from ledger.errors import BatchRejected, LedgerError
 
 
@@ -28,7 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--key-file", help="master key file (default: beside the store)")
     parser = argparse.ArgumentParser(prog="ledger", description=__doc__, parents=[common])
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (write, read, integrity):
+    for module in (write, read, integrity, rights):
         module.register(sub, common)
     return parser
 
@@ -48,6 +48,8 @@ def main(
     run: Callable[[argparse.Namespace, Io], int] = args.run
     try:
         return run(args, streams)
+    except BrokenPipeError:
+        return EXIT_OK  # the reader (e.g. `head`) went away; nothing more to say
     except BatchRejected as e:
         for v in e.violations:
             streams.stderr.write(orjson.dumps(v.as_dict()).decode() + "\n")

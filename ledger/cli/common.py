@@ -37,11 +37,19 @@ _TIMESTAMP = TypeAdapter[datetime](Timestamp)
 
 
 class Io:
+    """The three streams of a command, and how it writes JSON."""
+
     def __init__(self, stdin: IO[bytes], stdout: TextIO, stderr: TextIO) -> None:
         self.stdin, self.stdout, self.stderr = stdin, stdout, stderr
 
+    @staticmethod
+    def dumps(value: Any) -> str:
+        """Indented JSON text with a final newline."""
+        return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n"
+
     def json(self, value: Any) -> None:
-        self.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")
+        """Write a value as JSON to stdout."""
+        self.stdout.write(self.dumps(value))
 
     def line(self, text: str = "") -> None:
         self.stdout.write(text + "\n")

@@ -6,7 +6,31 @@ import bisect
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from schemas.register import RegisterDefinition
+from schemas.register import Category, Purpose, RegisterDefinition, RetentionRule
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterIndex:
+    """A definition's ids as look-up tables, built once per version (rules run per line)."""
+
+    purposes: dict[str, Purpose]
+    categories: dict[str, Category]
+    sources: frozenset[str]
+    controllers: frozenset[str]
+    recipients: frozenset[str]
+    retention: dict[str, RetentionRule]
+
+    @classmethod
+    def of(cls, definition: RegisterDefinition) -> RegisterIndex:
+        """Index a definition."""
+        return cls(
+            purposes={p.id: p for p in definition.purposes},
+            categories={c.id: c for c in definition.categories},
+            sources=frozenset(s.id for s in definition.sources),
+            controllers=frozenset(c.business_id for c in definition.controllers),
+            recipients=frozenset(r.id for r in definition.recipients),
+            retention={r.category: r for r in definition.retention},
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +42,10 @@ class NoticeVersion:
     definition: RegisterDefinition
     digest: str
     position: int | None = None
+    index: RegisterIndex = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "index", RegisterIndex.of(self.definition))
 
 
 @dataclass(slots=True)
@@ -25,16 +53,21 @@ class NoticeHistory:
     """Published notice versions, ordered by the instant they take effect."""
 
     versions: list[NoticeVersion] = field(default_factory=list)
+    _starts: list[datetime] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        self.versions = sorted(self.versions, key=lambda v: v.effective_from)
+        self._starts = [v.effective_from for v in self.versions]
 
     def add(self, notice: NoticeVersion) -> None:
         """Take in a newly published version."""
-        keys = [v.effective_from for v in self.versions]
-        self.versions.insert(bisect.bisect_right(keys, notice.effective_from), notice)
+        index = bisect.bisect_right(self._starts, notice.effective_from)
+        self.versions.insert(index, notice)
+        self._starts.insert(index, notice.effective_from)
 
     def in_force(self, at: datetime) -> NoticeVersion | None:
         """The version in force at ``at``: the latest to take effect at or before it."""
-        keys = [v.effective_from for v in self.versions]
-        index = bisect.bisect_right(keys, at)
+        index = bisect.bisect_right(self._starts, at)
         return self.versions[index - 1] if index else None
 
     def get(self, version: str) -> NoticeVersion | None:

@@ -16,7 +16,7 @@ from ledger.domain.register import NoticeHistory, NoticeVersion
 from ledger.errors import Rule, Violation
 from schemas import events as ev
 from schemas.identifiers import business_id_problem, personal_identity_code_problem
-from schemas.register import FieldType, LegalBasis, RegisterDefinition
+from schemas.register import FieldType, LegalBasis
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 """How far ahead of the ledger's clock an occurred_at may be (clock skew)."""
@@ -64,7 +64,7 @@ def notice_in_force(
 
 def check_controller(ctx: LineContext, business_id: str, field: str) -> list[Violation]:
     """A business ID must be one of the register's controllers."""
-    if business_id in {c.business_id for c in ctx.notice.definition.controllers}:
+    if business_id in ctx.notice.index.controllers:
         return []
     message = f"controller {business_id} is not in notice {ctx.notice.version}"
     return [_violation(ctx, field, Rule.UNKNOWN_CONTROLLER, message)]
@@ -72,7 +72,7 @@ def check_controller(ctx: LineContext, business_id: str, field: str) -> list[Vio
 
 def check_purpose(ctx: LineContext, purpose: str, field: str) -> list[Violation]:
     """A purpose must be listed in the notice in force."""
-    if ctx.notice.definition.purpose(purpose) is not None:
+    if purpose in ctx.notice.index.purposes:
         return []
     message = f"purpose {purpose!r} is not in notice {ctx.notice.version}"
     return [_violation(ctx, field, Rule.UNKNOWN_PURPOSE, message)]
@@ -82,7 +82,7 @@ def check_category(
     ctx: LineContext, category: str, field: str, *, derived: bool | None = None
 ) -> list[Violation]:
     """A category must be in the notice; ``derived`` demands it be (or not be) derived."""
-    found = ctx.notice.definition.category(category)
+    found = ctx.notice.index.categories.get(category)
     if found is None:
         message = f"category {category!r} is not in notice {ctx.notice.version}"
         return [_violation(ctx, field, Rule.UNKNOWN_CATEGORY, message)]
@@ -103,10 +103,20 @@ def check_source(ctx: LineContext, *, required: bool) -> list[Violation]:
             return []
         message = "events that record personal data must name their source"
         return [_violation(ctx, "source", Rule.MISSING_SOURCE, message)]
-    if source in {s.id for s in ctx.notice.definition.sources}:
+    if source in ctx.notice.index.sources:
         return []
     message = f"source {source!r} is not in notice {ctx.notice.version}"
     return [_violation(ctx, "source", Rule.UNKNOWN_SOURCE, message)]
+
+
+_VALUE_CHECKS: dict[FieldType, Callable[[ev.FieldValue], bool]] = {
+    FieldType.TEXT: lambda v: isinstance(v, str) and 0 < len(v) <= 2000,  # noqa: PLR2004
+    FieldType.EMAIL: lambda v: isinstance(v, str) and _EMAIL.match(v) is not None,
+    FieldType.PHONE: lambda v: isinstance(v, str) and _PHONE.match(v) is not None,
+    FieldType.DATE: lambda v: isinstance(v, str) and _DATE.match(v) is not None,
+    FieldType.NUMBER: lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    FieldType.BOOLEAN: lambda v: isinstance(v, bool),
+}
 
 
 def _value_problem(kind: FieldType, value: ev.FieldValue) -> tuple[Rule, str] | None:
@@ -119,15 +129,9 @@ def _value_problem(kind: FieldType, value: ev.FieldValue) -> tuple[Rule, str] | 
     if kind is FieldType.BUSINESS_ID:
         problem = business_id_problem(value) if isinstance(value, str) else "must be text"
         return None if problem is None else (Rule.INVALID_BUSINESS_ID, problem)
-    checks: dict[FieldType, Callable[[ev.FieldValue], bool]] = {
-        FieldType.TEXT: lambda v: isinstance(v, str) and 0 < len(v) <= 2000,  # noqa: PLR2004
-        FieldType.EMAIL: lambda v: isinstance(v, str) and _EMAIL.match(v) is not None,
-        FieldType.PHONE: lambda v: isinstance(v, str) and _PHONE.match(v) is not None,
-        FieldType.DATE: lambda v: isinstance(v, str) and _DATE.match(v) is not None,
-        FieldType.NUMBER: lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-        FieldType.BOOLEAN: lambda v: isinstance(v, bool),
-    }
-    return None if checks[kind](value) else (Rule.INVALID_VALUE, f"must be a valid {kind.value}")
+    if _VALUE_CHECKS[kind](value):
+        return None
+    return Rule.INVALID_VALUE, f"must be a valid {kind.value}"
 
 
 def check_fields(
@@ -137,7 +141,7 @@ def check_fields(
     values: dict[str, ev.FieldValue] | None,
 ) -> list[Violation]:
     """Field names must belong to the category; values must fit the field types."""
-    found = ctx.notice.definition.category(category)
+    found = ctx.notice.index.categories.get(category)
     if found is None:
         return []  # reported by check_category
     out: list[Violation] = []
@@ -155,7 +159,7 @@ def check_fields(
 def check_consent(ctx: LineContext, data: ev.ConsentGrantedData) -> list[Violation]:
     """Consent only for purposes whose bases include it, under a notice listing them."""
     out = check_purpose(ctx, data.purpose, "data.purpose")
-    purpose = ctx.notice.definition.purpose(data.purpose)
+    purpose = ctx.notice.index.purposes.get(data.purpose)
     if purpose is not None and LegalBasis.CONSENT not in purpose.bases:
         message = (
             f"purpose {data.purpose!r} does not rest on consent in notice {ctx.notice.version}"
@@ -166,7 +170,7 @@ def check_consent(ctx: LineContext, data: ev.ConsentGrantedData) -> list[Violati
         if agreed is None:
             message = f"notice version {data.notice_version!r} was never published"
             out.append(_violation(ctx, "data.notice_version", Rule.UNKNOWN_NOTICE_VERSION, message))
-        elif agreed.definition.purpose(data.purpose) is None:
+        elif data.purpose not in agreed.index.purposes:
             message = f"notice {agreed.version} does not list purpose {data.purpose!r}"
             out.append(_violation(ctx, "data.notice_version", Rule.PURPOSE_NOT_IN_NOTICE, message))
     if data.expires_at is not None and data.expires_at <= ctx.occurred_at:
@@ -190,9 +194,7 @@ def check_disclosure(ctx: LineContext, data: ev.DataDisclosedData) -> list[Viola
     out = check_purpose(ctx, data.purpose, "data.purpose")
     for i, category in enumerate(data.categories):
         out += check_category(ctx, category, f"data.categories.{i}")
-    known = ctx.recipients or ()
-    in_notice = {r.id for r in ctx.notice.definition.recipients}
-    if data.recipient not in in_notice and data.recipient not in known:
+    if data.recipient not in ctx.notice.index.recipients and data.recipient not in ctx.recipients:
         message = f"recipient {data.recipient!r} is neither in the notice nor registered"
         out.append(_violation(ctx, "data.recipient", Rule.UNKNOWN_RECIPIENT, message))
     return out
@@ -239,14 +241,3 @@ def _check_data(ctx: LineContext) -> list[Violation]:  # noqa: PLR0911 - a dispa
 def check_line(ctx: LineContext) -> list[Violation]:
     """Every register rule that applies to this line."""
     return _check_data(ctx)
-
-
-def definition_ids(definition: RegisterDefinition) -> dict[str, set[str]]:
-    """The ids a definition declares, by kind (for messages and the demo)."""
-    return {
-        "controllers": {c.business_id for c in definition.controllers},
-        "purposes": {p.id for p in definition.purposes},
-        "categories": {c.id for c in definition.categories},
-        "sources": {s.id for s in definition.sources},
-        "recipients": {r.id for r in definition.recipients},
-    }

@@ -55,24 +55,34 @@ class MasterKeySource:
     def load(self) -> bytes:
         """The master key; a clear error naming what is missing when it cannot be had."""
         if self.env_value:
-            return _decode_key(self.env_value, MASTER_KEY_ENV)
+            return decode_key(self.env_value, MASTER_KEY_ENV)
         try:
             text = self.path.read_text(encoding="ascii").strip()
         except FileNotFoundError:
             msg = (
                 f"the master key file {self.path} does not exist; set {MASTER_KEY_ENV}"
-                f" or {MASTER_KEY_FILE_ENV}, or restore the file"
+                f" or {MASTER_KEY_FILE_ENV}, or restore the file (after an interrupted"
+                f" rotation the new key is in {self.path.name}.new)"
             )
             raise KeyUnavailable(msg) from None
         except OSError as e:
             msg = f"cannot read the master key file {self.path}: {e.strerror}"
             raise KeyUnavailable(msg) from None
-        return _decode_key(text, str(self.path))
+        return decode_key(text, str(self.path))
+
+    def replace_with(self, key: bytes) -> Path:
+        """Write a new key beside the file (``.new``, owner-only); returns its path."""
+        fresh = self.path.with_name(self.path.name + ".new")
+        fresh.unlink(missing_ok=True)
+        fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(base64.b64encode(key).decode("ascii") + "\n")
+        return fresh
 
     def create(self) -> bytes:
         """Make a new master key file readable by its owner only (or use the env key)."""
         if self.env_value:
-            return _decode_key(self.env_value, MASTER_KEY_ENV)
+            return decode_key(self.env_value, MASTER_KEY_ENV)
         key = AESGCM.generate_key(bit_length=256)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
@@ -85,7 +95,7 @@ class MasterKeySource:
         return key
 
 
-def _decode_key(text: str, where: str) -> bytes:
+def decode_key(text: str, where: str) -> bytes:
     try:
         key = base64.b64decode(text.strip(), validate=True)
     except (binascii.Error, ValueError):
@@ -253,6 +263,20 @@ class KeyRing:
             msg = f"the {name} does not unwrap under the master key"
             raise KeyUnavailable(msg) from None
 
+    def rewrapped(self, rows: list[KeyRow], new_master: bytes) -> list[KeyRow]:
+        """The given key rows unwrapped with this ring's master key, wrapped with another."""
+        new = AESGCM(new_master)
+        new_id = master_key_id(new_master)
+        out = []
+        for row in rows:
+            key = self._unwrap(row)
+            aad = _wrap_aad(row.subject_id, row.category, row.key_version)
+            nonce = os.urandom(12)
+            wrapped = nonce + new.encrypt(nonce, key, aad)
+            out.append(KeyRow(row.subject_id, row.category, row.key_version, wrapped, new_id,
+                              row.created_at))  # fmt: skip
+        return out
+
     def committed(self) -> None:
         """The pending keys are stored now."""
         self.pending.clear()
@@ -288,9 +312,9 @@ class SigningKeySource:
     def load(self) -> bytes:
         """The private key bytes; a clear error when they cannot be had."""
         if self.env_value:
-            return _decode_key(self.env_value, SIGNING_KEY_ENV)
+            return decode_key(self.env_value, SIGNING_KEY_ENV)
         try:
-            return _decode_key(self.path.read_text(encoding="ascii"), str(self.path))
+            return decode_key(self.path.read_text(encoding="ascii"), str(self.path))
         except FileNotFoundError:
             msg = (
                 f"the signing key file {self.path} does not exist; set {SIGNING_KEY_ENV}"

@@ -52,12 +52,23 @@ class KeyRow:
 
 
 @dataclass(frozen=True, slots=True)
+class Shredding:
+    """An erasure's changes beside its event: keys destroyed, mappings removed."""
+
+    subject_id: UUID
+    categories: Sequence[str]
+    at: datetime
+    remove_reference: bool
+
+
+@dataclass(frozen=True, slots=True)
 class SideRows:
     """What an append writes beside its events."""
 
     subjects: Sequence[tuple[str, UUID, datetime]] = ()
     idempotency: Sequence[tuple[bytes, bytes, UUID, int]] = ()
     keys: Sequence[KeyRow] = ()
+    shredding: Shredding | None = None
 
 
 class LedgerRecorder(Protocol):
@@ -111,6 +122,18 @@ class LedgerRecorder(Protocol):
         """Whether ``ledger init`` has created this store."""
         ...
 
+    def checkpoint_wal(self) -> None:
+        """After an erasure: leave no old page images in a write-ahead log."""
+        ...
+
+    def select_all_keys(self) -> list[KeyRow]:
+        """Every live data key (for re-wrapping under a new master key)."""
+        ...
+
+    def rewrap(self, rows: Sequence[KeyRow], meta: dict[str, bytes]) -> None:
+        """Replace wrapped keys and meta values in one transaction."""
+        ...
+
 
 def _chunks(items: Iterable[Any]) -> Iterable[list[Any]]:
     batch = list(dict.fromkeys(items))
@@ -162,7 +185,48 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
                     for k in side.keys
                 ],
             )  # fmt: skip
+        if side.shredding is not None:
+            self._shred(c, side.shredding)
         return self._insert_rows(c, stored_events)
+
+    def _shred(self, c: SQLiteCursor, shred: Shredding) -> None:
+        """Destroy keys; secure_delete zeroes the freed bytes in the file's pages."""
+        c.execute("PRAGMA secure_delete = ON")
+        sid = shred.subject_id.hex
+        c.executemany(
+            "UPDATE ledger_keys SET wrapped = NULL, destroyed_at = ?"
+            " WHERE subject_id = ? AND category = ? AND wrapped IS NOT NULL",
+            [(shred.at.isoformat(), sid, category) for category in shred.categories],
+        )
+        if shred.remove_reference:
+            c.execute("DELETE FROM ledger_subjects WHERE subject_id = ?", (sid,))
+            c.execute("DELETE FROM ledger_idempotency WHERE originator_id = ?", (sid,))
+
+    def select_all_keys(self) -> list[KeyRow]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT * FROM ledger_keys WHERE wrapped IS NOT NULL")
+            return [
+                KeyRow(UUID(r[0]), r[1], r[2], bytes(r[3]), r[4], datetime.fromisoformat(r[5]))
+                for r in c.fetchall()
+            ]
+
+    def rewrap(self, rows: Sequence[KeyRow], meta: dict[str, bytes]) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute("PRAGMA secure_delete = ON")
+            c.executemany(
+                "UPDATE ledger_keys SET wrapped = ?, master_key_id = ?"
+                " WHERE subject_id = ? AND category = ? AND key_version = ?",
+                [(k.wrapped, k.master_key_id, k.subject_id.hex, k.category, k.key_version)
+                 for k in rows],
+            )  # fmt: skip
+            c.executemany("UPDATE ledger_meta SET value = ? WHERE name = ?",
+                          [(v, n) for n, v in meta.items()])  # fmt: skip
+        self.checkpoint_wal()
+
+    def checkpoint_wal(self) -> None:
+        """Fold the write-ahead log into the file and empty it (old page images go)."""
+        with self.datastore.get_connection(commit=True) as conn:
+            conn.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _insert_rows(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent]) -> list[int]:
         """One executemany; the writer lock makes the new rowids max+1 .. max+n.
@@ -295,7 +359,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         # far faster than the library's array of composite values.
         self._insert_arrays = SQL(
             "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state)"
-            " SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[])"
+            " SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[])"
             " RETURNING notification_id"
         ).format(schema=schema, table=Identifier(self.events_table_name))
 
@@ -307,7 +371,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             curs.execute(
                 SQL(
                     "INSERT INTO {schema}.ledger_subjects"
-                    " SELECT * FROM unnest(%s::text[], %s::uuid[], %s::timestamptz[])"
+                    " SELECT * FROM unnest(%b::text[], %b::uuid[], %b::timestamptz[])"
                 ).format(schema=self._schema),
                 [list(col) for col in zip(*side.subjects, strict=True)],
             )
@@ -315,21 +379,74 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             curs.execute(
                 SQL(
                     "INSERT INTO {schema}.ledger_idempotency"
-                    " SELECT * FROM unnest(%s::bytea[], %s::bytea[], %s::uuid[], %s::bigint[])"
+                    " SELECT * FROM unnest(%b::bytea[], %b::bytea[], %b::uuid[], %b::bigint[])"
                 ).format(schema=self._schema),
                 [list(col) for col in zip(*side.idempotency, strict=True)],
             )
         if side.keys:
+            curs.execute(
+                SQL(
+                    "INSERT INTO {schema}.ledger_keys SELECT *, NULL FROM unnest(%b::uuid[],"
+                    " %b::text[], %b::integer[], %b::bytea[], %b::text[], %b::timestamptz[])"
+                ).format(schema=self._schema),
+                [
+                    [k.subject_id for k in side.keys],
+                    [k.category for k in side.keys],
+                    [k.key_version for k in side.keys],
+                    [k.wrapped for k in side.keys],
+                    [k.master_key_id for k in side.keys],
+                    [k.created_at for k in side.keys],
+                ],
+            )
+
+        if side.shredding is not None:
+            self._shred(curs, side.shredding)
+
+    def _shred(self, curs: Cursor[DictRow], shred: Shredding) -> None:
+        curs.execute(
+            SQL(
+                "UPDATE {schema}.ledger_keys SET wrapped = NULL, destroyed_at = %s"
+                " WHERE subject_id = %s AND category = ANY(%s) AND wrapped IS NOT NULL"
+            ).format(schema=self._schema),
+            (shred.at, shred.subject_id, list(shred.categories)),
+        )
+        if shred.remove_reference:
+            for table in ("ledger_subjects", "ledger_idempotency"):
+                column = "subject_id" if table == "ledger_subjects" else "originator_id"
+                curs.execute(
+                    SQL("DELETE FROM {schema}.{table} WHERE {column} = %s").format(
+                        schema=self._schema, table=Identifier(table), column=Identifier(column)
+                    ),
+                    (shred.subject_id,),
+                )
+
+    def select_all_keys(self) -> list[KeyRow]:
+        rows = self._select("SELECT * FROM {schema}.ledger_keys WHERE wrapped IS NOT NULL", [])
+        return [
+            KeyRow(r["subject_id"], r["category"], r["key_version"], bytes(r["wrapped"]),
+                   r["master_key_id"], r["created_at"])
+            for r in rows
+        ]  # fmt: skip
+
+    def rewrap(self, rows: Sequence[KeyRow], meta: dict[str, bytes]) -> None:
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
             curs.executemany(
-                SQL("INSERT INTO {schema}.ledger_keys VALUES (%s,%s,%s,%s,%s,%s,NULL)").format(
+                SQL(
+                    "UPDATE {schema}.ledger_keys SET wrapped = %s, master_key_id = %s"
+                    " WHERE subject_id = %s AND category = %s AND key_version = %s"
+                ).format(schema=self._schema),
+                [(k.wrapped, k.master_key_id, k.subject_id, k.category, k.key_version)
+                 for k in rows],
+            )  # fmt: skip
+            curs.executemany(
+                SQL("UPDATE {schema}.ledger_meta SET value = %s WHERE name = %s").format(
                     schema=self._schema
                 ),
-                [
-                    (k.subject_id, k.category, k.key_version, k.wrapped,
-                     k.master_key_id, k.created_at)
-                    for k in side.keys
-                ],
-            )  # fmt: skip
+                [(v, n) for n, v in meta.items()],
+            )
+
+    def checkpoint_wal(self) -> None:
+        """Nothing to fold on PostgreSQL (dead tuples go with VACUUM)."""
 
     def _insert_stored_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -356,30 +473,41 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             return list(curs.fetchall())
 
     def select_subjects(self, refs: Iterable[str]) -> dict[str, UUID]:
-        sql = "SELECT ref, subject_id FROM {schema}.ledger_subjects WHERE ref = ANY(%s)"
+        sql = (
+            "SELECT s.ref, s.subject_id FROM unnest(%b::text[]) AS k(ref)"
+            " JOIN {schema}.ledger_subjects s ON s.ref = k.ref"
+        )
         return {r["ref"]: r["subject_id"] for r in self._select(sql, [list(refs)])}
 
     def select_refs(self, subject_ids: Iterable[UUID]) -> dict[UUID, str]:
-        sql = "SELECT ref, subject_id FROM {schema}.ledger_subjects WHERE subject_id = ANY(%s)"
+        sql = (
+            "SELECT s.ref, s.subject_id FROM unnest(%b::uuid[]) AS k(id)"
+            " JOIN {schema}.ledger_subjects s ON s.subject_id = k.id"
+        )
         return {r["subject_id"]: r["ref"] for r in self._select(sql, [list(subject_ids)])}
 
     def select_idempotency(self, digests: Iterable[bytes]) -> dict[bytes, bytes]:
         sql = (
-            "SELECT key_digest, content_digest FROM {schema}.ledger_idempotency"
-            " WHERE key_digest = ANY(%s)"
+            "SELECT i.key_digest, i.content_digest FROM unnest(%b::bytea[]) AS k(d)"
+            " JOIN {schema}.ledger_idempotency i ON i.key_digest = k.d"
         )
         rows = self._select(sql, [list(digests)])
         return {bytes(r["key_digest"]): bytes(r["content_digest"]) for r in rows}
 
     def select_stream_versions(self, ids: Iterable[UUID]) -> dict[UUID, int]:
+        # One backward index probe per stream (a 1000-value ANY() tempts a seq scan).
         sql = (
-            "SELECT originator_id, MAX(originator_version) AS v FROM {schema}.{table}"
-            " WHERE originator_id = ANY(%s) GROUP BY originator_id"
+            "SELECT k.id, (SELECT MAX(e.originator_version) FROM {schema}.{table} e"
+            " WHERE e.originator_id = k.id) AS v FROM unnest(%b::uuid[]) AS k(id)"
         )
-        return {r["originator_id"]: r["v"] for r in self._select(sql, [list(ids)])}
+        rows = self._select(sql, [list(ids)])
+        return {r["id"]: r["v"] for r in rows if r["v"] is not None}
 
     def select_keys(self, subject_ids: Iterable[UUID]) -> list[KeyRow]:
-        sql = "SELECT * FROM {schema}.ledger_keys WHERE subject_id = ANY(%s)"
+        sql = (
+            "SELECT s.* FROM unnest(%b::uuid[]) AS k(id)"
+            " JOIN {schema}.ledger_keys s ON s.subject_id = k.id"
+        )
         return [
             KeyRow(r["subject_id"], r["category"], r["key_version"],
                    None if r["wrapped"] is None else bytes(r["wrapped"]),
@@ -396,7 +524,10 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         return {r["originator_version"]: r["notification_id"] for r in rows}
 
     def select_at_positions(self, positions: Iterable[int]) -> list[Notification]:
-        sql = "SELECT * FROM {schema}.{table} WHERE notification_id = ANY(%s)"
+        sql = (
+            "SELECT e.* FROM unnest(%b::bigint[]) AS k(p)"
+            " JOIN {schema}.{table} e ON e.notification_id = k.p"
+        )
         return [
             _Notification(
                 id=r["notification_id"], originator_id=r["originator_id"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from ledger.domain.basis import Fact, Interval, basis_intervals
@@ -24,20 +25,22 @@ def list_facts(store: ViewStore, subject_id: UUID, known_at: datetime | None) ->
     if known_at is not None:
         sql += " AND recorded_at <= ?"
         params.append(micros(known_at))
-    return [
-        Fact(
-            position=r["position"],
-            type=r["type"],
-            occurred_at=instant(r["occurred_at"]),
-            recorded_at=instant(r["recorded_at"]),
-            purpose=r["purpose"],
-            controller=r["controller"],
-            contract=r["contract"],
-            notice_version=r["notice_version"],
-            expires_at=None if r["expires_at"] is None else instant(r["expires_at"]),
-        )
-        for r in store.query(sql, params)
-    ]
+    return [row_fact(r) for r in store.query(sql, params)]
+
+
+def row_fact(r: Any) -> Fact:
+    """A ``v_basis_facts`` row as a domain Fact."""
+    return Fact(
+        position=r["position"],
+        type=r["type"],
+        occurred_at=instant(r["occurred_at"]),
+        recorded_at=instant(r["recorded_at"]),
+        purpose=r["purpose"],
+        controller=r["controller"],
+        contract=r["contract"],
+        notice_version=r["notice_version"],
+        expires_at=None if r["expires_at"] is None else instant(r["expires_at"]),
+    )
 
 
 def _answer_interval(interval: Interval, hashes: HashLookup) -> BasisInterval:

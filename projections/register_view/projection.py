@@ -17,7 +17,7 @@ class RegisterViewProjection(Projection):
     """Subjects, field history (sealed), and contract/consent/objection events."""
 
     name = "register_view"
-    tables = ("v_subjects", "v_fields", "v_relations")
+    tables = ("v_subjects", "v_fields", "v_relations", "v_erasures")
     ddl = (
         "CREATE TABLE IF NOT EXISTS {t}v_subjects (subject_id TEXT PRIMARY KEY, kind TEXT NOT NULL,"
         " controller TEXT NOT NULL, position {bigint} NOT NULL, occurred_at {bigint} NOT NULL,"
@@ -32,12 +32,16 @@ class RegisterViewProjection(Projection):
         " recorded_at {bigint} NOT NULL, purpose TEXT, controller TEXT, contract TEXT,"
         " metering_point TEXT, channel TEXT, evidence TEXT, notice_version TEXT,"
         " expires_at {bigint}, PRIMARY KEY (subject_id, position))",
+        "CREATE TABLE IF NOT EXISTS {t}v_erasures (subject_id TEXT NOT NULL,"
+        " position {bigint} NOT NULL, category TEXT NOT NULL, occurred_at {bigint} NOT NULL,"
+        " recorded_at {bigint} NOT NULL, PRIMARY KEY (subject_id, position, category))",
     )
 
     def apply(self, tx: Tx, events: Sequence[RawEvent]) -> None:
         subjects: list[tuple[Any, ...]] = []
         fields: list[tuple[Any, ...]] = []
         relations: list[tuple[Any, ...]] = []
+        erasures: list[tuple[Any, ...]] = []
         for e in events:
             sid, d = e.stream_id.hex, e.data
             at = (micros(e.occurred_at), micros(e.recorded_at))
@@ -54,6 +58,8 @@ class RegisterViewProjection(Projection):
                     (sid, e.position, name, d["category"], e.version, *at, e.source, None)
                     for name in d["fields"]
                 ]
+            elif e.type == "SubjectErased":
+                erasures += [(sid, e.position, c, *at) for c in d["erased"]]
             elif e.type in BASIS_EVENTS:
                 relations.append(
                     (sid, e.position, e.type, *at, d.get("purpose"), d.get("controller"),
@@ -64,3 +70,4 @@ class RegisterViewProjection(Projection):
         tx.executemany("INSERT INTO {t}v_subjects VALUES (?,?,?,?,?,?)", subjects)
         tx.executemany("INSERT INTO {t}v_fields VALUES (?,?,?,?,?,?,?,?,?)", fields)
         tx.executemany("INSERT INTO {t}v_relations VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", relations)
+        tx.executemany("INSERT INTO {t}v_erasures VALUES (?,?,?,?,?)", erasures)

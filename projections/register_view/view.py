@@ -113,6 +113,8 @@ def get_subject(
         f"SELECT * FROM {{t}}v_relations WHERE {where} ORDER BY occurred_at, position", params
     )
     reg = registered[0] if registered else None
+    shredded = store.query(f"SELECT category FROM {{t}}v_erasures WHERE {where}", params)
+    erased = sorted(set(erased) | {r["category"] for r in shredded})
     return SubjectAnswer(
         subject=subject,
         at=at,

@@ -15,4 +15,4 @@ def test_the_catalogue_holds_every_contract_event_type() -> None:
         "ProfileDerived", "DataDisclosed", "RecipientRegistered", "AutomatedDecisionMade",
     }  # fmt: skip
     assert contract == APPENDABLE_TYPES
-    assert set(EVENT_TYPES) == contract | {"NoticePublished"}
+    assert set(EVENT_TYPES) == contract | {"NoticePublished", "SubjectErased"}

@@ -1,0 +1,130 @@
+"""Erasure by crypto-shredding: destroy what may go, keep what the law holds, record it.
+
+``erase`` works from the subject's own stream (the write side never reads a view):
+it finds the categories holding data, the contracts and consents, and the
+retention rule of each category in the notice in force. Categories under a
+statutory hold keep their key and are reported with the rule and the date the
+hold ends; the others' keys are destroyed. One transaction appends the
+``SubjectErased`` event (no personal data), destroys the keys and, when nothing
+is held any more, removes the subject reference and its idempotency digests so
+the reference no longer finds the subject. The log is untouched, so ``verify``
+still passes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
+from uuid import UUID
+
+from ledger.domain.basis import Fact
+from ledger.domain.retention import Status, status
+from ledger.errors import ConfigurationError
+from ledger.persistence.recorders import Shredding, SideRows
+from schemas import events as ev
+
+if TYPE_CHECKING:
+    from ledger.application import Ledger
+
+_FACT_TYPES = frozenset(
+    {"ContractStarted", "ContractEnded", "ConsentGranted", "ConsentWithdrawn", "ObjectionRecorded"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureResult:
+    """What an erasure did."""
+
+    subject: str
+    erased: tuple[str, ...]
+    held: tuple[ev.HeldCategory, ...]
+    reference_removed: bool
+    position: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectHistory:
+    """What retention needs to know about one subject, from its stream."""
+
+    facts: list[Fact]
+    last_recorded: dict[str, datetime]
+
+
+def history_of(events: list[ev.LedgerEvent]) -> SubjectHistory:
+    """Basis facts and the last recording time of each category."""
+    facts: list[Fact] = []
+    last: dict[str, datetime] = {}
+    for position, e in enumerate(events, start=1):
+        d = e.data
+        if e.type in _FACT_TYPES:
+            facts.append(
+                Fact(position, e.type, e.occurred_at, e.recorded_at,
+                     purpose=getattr(d, "purpose", None),
+                     controller=getattr(d, "controller", None),
+                     contract=getattr(d, "contract", None),
+                     expires_at=getattr(d, "expires_at", None))
+            )  # fmt: skip
+        elif e.type in ev.SEALED_TYPES:
+            last[d.category] = max(e.occurred_at, last.get(d.category, e.occurred_at))
+    return SubjectHistory(facts, last)
+
+
+def _live_categories(ledger: Ledger, subject_id: UUID) -> set[str]:
+    return {k.category for k in ledger.ledger_recorder.select_keys([subject_id]) if k.wrapped}
+
+
+def _hold(state: Status, legal_reference: str, statement: str) -> ev.HeldCategory:
+    return ev.HeldCategory(
+        category=state.category,
+        rule=statement,
+        legal_reference=legal_reference,
+        until=state.until,
+        reason=state.reason,
+    )
+
+
+def erase(
+    ledger: Ledger,
+    subject: str,
+    *,
+    reason: str,
+    categories: list[str] | None = None,
+    scope: Literal["subject", "category", "retention"] = "subject",
+    actor: str = "ledger",
+) -> ErasureResult:
+    """Erase every category (or the given ones) that may be erased now."""
+    subject_id = ledger.subject_id(subject)
+    now = ledger.clock.now()
+    notice = ledger.notices.in_force(now)
+    if notice is None:
+        msg = "no notice is in force: its retention rules decide what is held"
+        raise ConfigurationError(msg)
+    history = history_of(ledger.stream(subject_id))
+    live = _live_categories(ledger, subject_id)
+    wanted = live if categories is None else live & set(categories)
+    erased: list[str] = []
+    held: list[ev.HeldCategory] = []
+    for category in sorted(wanted):
+        rule = notice.index.retention.get(category)
+        state = None if rule is None else status(
+            rule, last_recorded=history.last_recorded.get(category), facts=history.facts, at=now
+        )  # fmt: skip
+        if rule is not None and state is not None and state.held and rule.legal_reference:
+            held.append(_hold(state, rule.legal_reference, rule.statement))
+        else:
+            erased.append(category)
+    remove_reference = categories is None and not held
+    if not erased and not remove_reference:
+        return ErasureResult(subject, (), tuple(held), False, None)
+    data = ev.SubjectErasedData(
+        scope=scope, erased=tuple(erased), held=tuple(held), reason=reason,
+        reference_removed=remove_reference,
+    )  # fmt: skip
+    side = SideRows(shredding=Shredding(subject_id, erased, now, remove_reference))
+    position = ledger.record(
+        subject_id, "SubjectErased", data, occurred_at=now, actor=actor, side=side
+    )
+    ledger.ledger_recorder.checkpoint_wal()
+    ledger.keyring.forget()
+    return ErasureResult(subject, tuple(erased), tuple(held), remove_reference, position)
