@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -24,7 +24,7 @@ import orjson
 from pydantic import TypeAdapter, ValidationError
 
 from ledger.domain.register import NoticeHistory, NoticeVersion
-from ledger.domain.rules import LineContext, check_line, notice_in_force
+from ledger.domain.rules import LineContext, check_derivation, check_line, notice_in_force
 from ledger.errors import Rule, Violation
 from ledger.persistence.keys import index_digest
 from schemas import events as ev
@@ -152,6 +152,19 @@ class BatchState:
     subjects: Mapping[str, UUID]
     notices: NoticeHistory
     recipients: frozenset[str]
+    categories: Mapping[UUID, frozenset[str]] = field(default_factory=dict)
+    """Categories each stored subject has live data in (for derivations)."""
+
+
+def _derivation(ctx: LineContext, p: ParsedLine, held: dict[UUID, set[str]]) -> list[Violation]:
+    """Track categories recorded in the batch; check a derivation's sources."""
+    assert p.subject_id is not None  # noqa: S101 - resolved by the caller
+    categories = held.setdefault(p.subject_id, set())
+    if isinstance(p.line, ev.PersonalDataRecordedLine | ev.ProfileDerivedLine):
+        categories.add(p.line.data.category)
+    if isinstance(p.line, ev.ProfileDerivedLine):
+        return check_derivation(ctx, p.line.data, categories)
+    return []
 
 
 def check_batch(
@@ -166,6 +179,7 @@ def check_batch(
     subjects = dict(state.subjects)
     registered: list[tuple[str, UUID]] = []
     recipients = set(state.recipients)
+    held: dict[UUID, set[str]] = {sid: set(c) for sid, c in state.categories.items()}
     for p in parsed:
         kind = p.line.type
         if p.key_digest is not None:
@@ -192,9 +206,11 @@ def check_batch(
             continue
         p.notice = notice
         ctx = LineContext(p.number, p.line, p.occurred_at, notice, state.notices, recipients)
-        violations += check_line(ctx)
+        line_problems = check_line(ctx)
+        violations += line_problems
         if isinstance(p.line, ev.RecipientRegisteredLine):
             recipients.add(p.line.data.id)
+        if not isinstance(p.line, ev._SubjectLine):
             continue
         ref = p.line.subject
         if isinstance(p.line, ev.SubjectRegisteredLine):
@@ -208,6 +224,8 @@ def check_batch(
             registered.append((ref, p.subject_id))
         elif ref in subjects:
             p.subject_id = subjects[ref]
+            derivation = _derivation(ctx, p, held)
+            violations += [] if line_problems else derivation
         else:
             message = "no subject is registered under this reference (register it first)"
             violations.append(Violation(p.number, kind, "subject", Rule.UNKNOWN_SUBJECT, message))

@@ -35,6 +35,7 @@ from ledger.appending import (
     parse_lines,
 )
 from ledger.clock import Clock, SystemClock
+from ledger.domain.findings import Agreement, Agreements
 from ledger.domain.register import NoticeHistory, NoticeVersion
 from ledger.errors import (
     AlreadyInitialised,
@@ -51,6 +52,7 @@ from ledger.integrity.checkpoint import (
     verifier_key,
 )
 from ledger.integrity.leaf import event_leaf_hash
+from ledger.judging import Judge, Judged, finding_data
 from ledger.persistence.keys import KeyRing, MasterKeySource, SigningKeySource, master_key_id
 from ledger.persistence.mapper import PydanticMapper
 from ledger.persistence.recorders import (
@@ -100,6 +102,7 @@ class _Registry:
 
     notices: NoticeHistory = field(default_factory=NoticeHistory)
     recipients: dict[str, ev.RecipientRegisteredData] = field(default_factory=dict)
+    agreements: Agreements = field(default_factory=Agreements)
     versions: dict[UUID, int] = field(
         default_factory=lambda: {NOTICE_STREAM: 0, RECIPIENT_STREAM: 0}
     )
@@ -343,6 +346,11 @@ class Ledger(Application[UUID]):
                     registry.notices.add(notice)
                 elif isinstance(event, ev.RecipientRegistered):
                     registry.recipients[event.data.id] = event.data
+                    agreement = Agreement(event.occurred_at, event.data, event.originator_version)
+                    registry.agreements.add(event.data.id, agreement)
+                elif isinstance(event, ev.RecipientEnded):
+                    agreement = Agreement(event.occurred_at, None, event.originator_version)
+                    registry.agreements.add(event.data.id, agreement)
                 registry.versions[stream] = event.originator_version
 
     # --- appends ------------------------------------------------------------------
@@ -382,11 +390,15 @@ class Ledger(Application[UUID]):
         self._sync_registry()
         refs = {p.line.subject for p in parsed if hasattr(p.line, "subject")}
         digests = [p.key_digest for p in parsed if p.key_digest is not None]
+        subjects = self.ledger_recorder.select_subjects(refs) if refs else {}
+        deriving = {subjects[p.line.subject] for p in parsed
+                    if p.line.type == "ProfileDerived" and p.line.subject in subjects}  # fmt: skip
         state = BatchState(
             stored_digests=self.ledger_recorder.select_idempotency(digests) if digests else {},
-            subjects=self.ledger_recorder.select_subjects(refs) if refs else {},
+            subjects=subjects,
             notices=self._registry.notices,
-            recipients=frozenset(self._registry.recipients),
+            recipients=frozenset(self._registry.agreements.history),
+            categories=self._live_categories(deriving),
         )
         problems, registered = check_batch(parsed, state, now)
         violations = sorted([*violations, *problems], key=lambda v: v.line)
@@ -396,21 +408,32 @@ class Ledger(Application[UUID]):
         duplicates = len(parsed) - len(fresh)
         if not fresh:
             return AppendResult(0, duplicates, None, lines=len(parsed))
-        stored, side = self._to_stored(fresh, registered, now)
+        stored, side, judged = self._to_stored(fresh, registered, now)
         try:
             ids = self.ledger_recorder.insert_events(stored, side=side)
         except BaseException:
             self.keyring.discard()
             raise
         self.keyring.committed()
-        if any(isinstance(p.line, ev.RecipientRegisteredLine) for p in fresh):
+        if any(
+            isinstance(p.line, ev.RecipientRegisteredLine | ev.RecipientEndedLine) for p in fresh
+        ):
             self._sync_registry()
         last = max(ids) if ids else None
-        return AppendResult(len(fresh), duplicates, last, lines=len(parsed))
+        findings = tuple(j.as_dict() for j in judged)
+        return AppendResult(len(fresh), duplicates, last, findings, lines=len(parsed))
+
+    def _live_categories(self, subject_ids: set[UUID]) -> dict[UUID, frozenset[str]]:
+        """Categories the given subjects have data under a live key in (one query)."""
+        held: dict[UUID, set[str]] = {sid: set() for sid in subject_ids}
+        for row in self.ledger_recorder.select_keys(subject_ids) if subject_ids else ():
+            if row.wrapped is not None:
+                held[row.subject_id].add(row.category)
+        return {sid: frozenset(c) for sid, c in held.items()}
 
     def _to_stored(
         self, fresh: list[ParsedLine], registered: list[tuple[str, UUID]], now: datetime
-    ) -> tuple[list[StoredEvent], SideRows]:
+    ) -> tuple[list[StoredEvent], SideRows, list[Judged]]:
         new_ids = {sid for _, sid in registered}
         streams = {p.subject_id or RECIPIENT_STREAM for p in fresh}
         existing = [s for s in streams if s not in new_ids]
@@ -420,6 +443,10 @@ class Ledger(Application[UUID]):
         recorded_at = now.isoformat()
         stored: list[StoredEvent] = []
         idempotency: list[tuple[bytes, bytes, UUID, int]] = []
+        judge = Judge(
+            self.ledger_recorder, fresh, self._registry.notices, self._registry.agreements
+        )
+        judged: list[Judged] = []
         for p in fresh:
             stream = p.subject_id or RECIPIENT_STREAM
             versions[stream] += 1
@@ -440,12 +467,24 @@ class Ledger(Application[UUID]):
             stored.append(self.mapper.stored_from_state(stream, version, line.type, state, now))
             if p.key_digest is not None and p.content_digest is not None:
                 idempotency.append((p.key_digest, p.content_digest, stream, version))
+            for finding in judge.observe(p, version, now):
+                versions[stream] += 1
+                data = finding_data(finding, line.type, version).model_dump(mode="json")
+                finding_state = {**state, "actor": "ledger", "source": None, "idempotency": None,
+                                 "data": data}  # fmt: skip
+                stored.append(
+                    self.mapper.stored_from_state(
+                        stream, versions[stream], "FindingRecorded", finding_state, now
+                    )
+                )
+                judged.append(Judged(p.number, getattr(line, "subject", None), line.type,
+                                     version, finding))  # fmt: skip
         side = SideRows(
             subjects=[(ref, sid, now) for ref, sid in registered],
             idempotency=idempotency,
             keys=list(self.keyring.pending),
         )
-        return stored, side
+        return stored, side, judged
 
     def append_stream(
         self, lines: Iterable[str | bytes], *, batch_size: int

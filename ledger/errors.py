@@ -40,6 +40,7 @@ class Rule(StrEnum):
     EXPIRES_BEFORE_GRANT = "expires_before_grant"
     TRANSFER_WITHOUT_SAFEGUARD = "transfer_without_safeguard"
     IDEMPOTENCY_CONFLICT = "idempotency_conflict"
+    DERIVED_FROM_MISSING_DATA = "derived_from_missing_data"
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from projections.audit_trail.projection import AuditTrailProjection
 from projections.base import Projection
+from projections.disclosures.projection import DisclosuresProjection
+from projections.findings.projection import FindingsProjection
 from projections.lawful_basis.projection import LawfulBasisProjection
+from projections.lineage.projection import LineageProjection
 from projections.notices.projection import NoticesProjection
+from projections.recipients.projection import RecipientsProjection
 from projections.register_view.projection import RegisterViewProjection
 
 PROJECTIONS: tuple[type[Projection], ...] = (
@@ -17,4 +21,8 @@ PROJECTIONS: tuple[type[Projection], ...] = (
     AuditTrailProjection,
     RegisterViewProjection,
     LawfulBasisProjection,
+    RecipientsProjection,
+    DisclosuresProjection,
+    LineageProjection,
+    FindingsProjection,
 )

@@ -10,10 +10,20 @@ from datetime import datetime
 
 from ledger.application import Ledger
 from projections.audit_trail.view import list_trail
+from projections.disclosures.view import breach, list_disclosures
+from projections.findings.view import list_findings
 from projections.lawful_basis.view import get_basis
+from projections.lineage.view import get_lineage
 from projections.register_view.view import get_subject
 from projections.runner import ProjectionRunner
-from schemas.answers import BasisAnswer, SubjectAnswer, TrailAnswer
+from schemas.answers import (
+    BasisAnswer,
+    DisclosuresAnswer,
+    FindingsAnswer,
+    LineageAnswer,
+    SubjectAnswer,
+    TrailAnswer,
+)
 
 
 class Views:
@@ -41,6 +51,39 @@ class Views:
             at=at,
             known_at=known_at,
         )
+
+    def findings(self, since: datetime | None) -> FindingsAnswer:
+        """Findings recorded since an instant, with their evidence."""
+        found = list_findings(
+            self.store, self.ledger.ledger_recorder.select_refs, self.ledger.leaf_hashes, since
+        )
+        return FindingsAnswer(since=since, findings=found)
+
+    def lineage(self, subject: str, field: str | None = None) -> LineageAnswer:
+        """Each datum's source, changes, derivations and recipients."""
+        data = get_lineage(self.store, self.ledger.subject_id(subject), field)
+        return LineageAnswer(subject=subject, data=data)
+
+    def disclosures(
+        self,
+        *,
+        recipient: str | None = None,
+        subject: str | None = None,
+        category: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        by_subject: bool = False,
+    ) -> DisclosuresAnswer:
+        """Disclosures matching the filters; ``by_subject`` adds the breach summary."""
+        subject_id = None if subject is None else self.ledger.subject_id(subject)
+        found = list_disclosures(
+            self.store, self.ledger.ledger_recorder.select_refs, recipient=recipient,
+            subject_id=subject_id, category=category, since=since, until=until,
+        )  # fmt: skip
+        return DisclosuresAnswer(
+            recipient=recipient, subject=subject, category=category, since=since, until=until,
+            disclosures=found, subjects=breach(found) if by_subject else None,
+        )  # fmt: skip
 
     def basis(
         self,

@@ -196,3 +196,121 @@ class ErasureAnswer(Frozen):
 
 
 ANSWERS = (*ANSWERS, BasisAnswer, SubjectAnswer, RetentionAnswer, ErasureAnswer)
+
+
+class FindingAnswer(Frozen):
+    """One policy finding with the events behind it."""
+
+    position: int = Field(description="The FindingRecorded event's position.")
+    subject: str | None = Field(description="The subject reference (null once erased).")
+    rule: str
+    message: str
+    purpose: str | None
+    recipient: str | None
+    notice_version: str | None
+    occurred_at: datetime
+    recorded_at: datetime
+    event: EvidenceRef = Field(description="The judged event.")
+    evidence: list[EvidenceRef]
+
+
+class FindingsAnswer(Frozen):
+    """``ledger findings --json``."""
+
+    since: datetime | None
+    findings: list[FindingAnswer]
+
+
+class AgreementAnswer(Frozen):
+    """A recipient's agreement in force at an instant, and the transfer check."""
+
+    recipient: str
+    known: bool
+    ended: bool
+    name: str | None = None
+    role: str | None = None
+    country: str | None = None
+    purposes: list[str] = Field(default_factory=list)
+    safeguard: str | None = None
+    outside_eea: bool | None = None
+    from_notice: bool = Field(False, description="The agreement is the notice's, not registered.")
+
+
+class CheckAnswer(Frozen):
+    """``ledger check``: may this be done now, and if not, why."""
+
+    subject: str
+    purpose: str
+    at: datetime
+    allowed: bool
+    problems: list[str]
+    basis: BasisAnswer
+    recipient: AgreementAnswer | None
+    categories: list[str] | None = Field(description="The categories asked about.")
+
+
+class DisclosureAnswer(Frozen):
+    """One disclosure."""
+
+    position: int
+    subject: str | None
+    recipient: str
+    purpose: str
+    categories: list[str]
+    reference: str | None
+    occurred_at: datetime
+    recorded_at: datetime
+
+
+class BreachSubject(Frozen):
+    """A subject whose data a recipient received in the period, and which categories."""
+
+    subject: str | None
+    categories: list[str]
+    disclosures: int
+    first: datetime
+    last: datetime
+
+
+class DisclosuresAnswer(Frozen):
+    """``ledger disclosures --json``; with --breach also per subject."""
+
+    recipient: str | None
+    subject: str | None
+    category: str | None
+    since: datetime | None
+    until: datetime | None
+    disclosures: list[DisclosureAnswer]
+    subjects: list[BreachSubject] | None = None
+
+
+class ChangeAnswer(Frozen):
+    """One recorded value (or removal) of a datum."""
+
+    position: int
+    occurred_at: datetime
+    recorded_at: datetime
+    source: str | None
+    upstream_reference: str | None
+    removed: bool
+
+
+class DatumLineage(Frozen):
+    """Where a datum came from, how it changed, what was derived from it, who received it."""
+
+    category: str
+    field: str
+    source: str | None
+    changes: list[ChangeAnswer]
+    derived: list[dict[str, Any]]
+    received_by: list[dict[str, Any]]
+
+
+class LineageAnswer(Frozen):
+    """``ledger lineage --json``."""
+
+    subject: str
+    data: list[DatumLineage]
+
+
+ANSWERS = (*ANSWERS, FindingsAnswer, CheckAnswer, DisclosuresAnswer, LineageAnswer)

@@ -63,6 +63,9 @@ class PersonalDataRecordedData(Frozen):
 
     category: Code
     fields: dict[str, FieldValue] = Field(json_schema_extra={"minProperties": 1})
+    upstream_reference: Reference | None = Field(
+        None, description="The source's own reference for this datum (e.g. a Datahub message id)."
+    )
 
     _present = field_validator("fields")(_fields_present)
 
@@ -136,7 +139,17 @@ class DataDisclosedData(Frozen):
 
 
 class RecipientRegisteredData(Recipient):
-    """A recipient and its agreement: purposes, country, transfer safeguard."""
+    """A recipient and its agreement: purposes, country, transfer safeguard.
+
+    Registering an id again changes the agreement from that event's occurred_at.
+    """
+
+
+class RecipientEndedData(Frozen):
+    """A recipient's agreement ends; disclosures to it after this are findings."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.\-]{0,63}$")]
+    reason: Text
 
 
 class AutomatedDecisionMadeData(Frozen):
@@ -168,6 +181,32 @@ class SubjectErasedData(Frozen):
     reference_removed: bool = Field(
         description="The subject reference mapping was removed (nothing held any more)."
     )
+
+
+class FindingEvidence(Frozen):
+    """An event a finding rests on, by its place in the subject's stream."""
+
+    version: int
+    type: str
+
+
+class FindingRecordedData(Frozen):
+    """A recorded fact that breaks policy (record, then judge); holds no personal data."""
+
+    rule: Literal[
+        "disclosure_outside_agreement",
+        "disclosure_to_ended_recipient",
+        "disclosure_to_unregistered_recipient",
+        "no_lawful_basis",
+        "processing_without_consent",
+        "automated_decision_not_in_notice",
+    ]
+    message: Text
+    event: FindingEvidence = Field(description="The event that was judged.")
+    evidence: tuple[FindingEvidence, ...] = Field(description="The events behind the finding.")
+    purpose: Code | None = None
+    recipient: str | None = None
+    notice_version: str | None = None
 
 
 class NoticePublishedData(Frozen):
@@ -248,6 +287,11 @@ class RecipientRegisteredLine(_Line):
     data: RecipientRegisteredData
 
 
+class RecipientEndedLine(_Line):
+    type: Literal["RecipientEnded"]
+    data: RecipientEndedData
+
+
 class AutomatedDecisionMadeLine(_SubjectLine):
     type: Literal["AutomatedDecisionMade"]
     data: AutomatedDecisionMadeData
@@ -265,6 +309,7 @@ AppendLine = Annotated[
     | ProfileDerivedLine
     | DataDisclosedLine
     | RecipientRegisteredLine
+    | RecipientEndedLine
     | AutomatedDecisionMadeLine,
     Field(discriminator="type"),
 ]
@@ -302,8 +347,14 @@ class SubjectRegistered(LedgerEvent):
 
 
 class PersonalDataRecorded(LedgerEvent):
+    class_version: ClassVar[int] = 2
     type: Literal["PersonalDataRecorded"] = "PersonalDataRecorded"
     data: PersonalDataRecordedData
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Version 2 adds the optional upstream reference."""
+        state["data"] = {**state["data"], "upstream_reference": None}
 
 
 class PersonalDataErased(LedgerEvent):
@@ -351,6 +402,16 @@ class RecipientRegistered(LedgerEvent):
     data: RecipientRegisteredData
 
 
+class RecipientEnded(LedgerEvent):
+    type: Literal["RecipientEnded"] = "RecipientEnded"
+    data: RecipientEndedData
+
+
+class FindingRecorded(LedgerEvent):
+    type: Literal["FindingRecorded"] = "FindingRecorded"
+    data: FindingRecordedData
+
+
 class AutomatedDecisionMade(LedgerEvent):
     type: Literal["AutomatedDecisionMade"] = "AutomatedDecisionMade"
     data: AutomatedDecisionMadeData
@@ -380,14 +441,16 @@ EVENT_TYPES: dict[str, type[LedgerEvent]] = {
         ProfileDerived,
         DataDisclosed,
         RecipientRegistered,
+        RecipientEnded,
         AutomatedDecisionMade,
+        FindingRecorded,
         SubjectErased,
         NoticePublished,
     )
 }
 """Stored topic (the contract's type name) -> recorded event class."""
 
-APPENDABLE_TYPES = frozenset(EVENT_TYPES) - {"NoticePublished", "SubjectErased"}
+APPENDABLE_TYPES = frozenset(EVENT_TYPES) - {"NoticePublished", "SubjectErased", "FindingRecorded"}
 """Types a service may append; notices are published with ``ledger notice publish``,
 erasures recorded by ``ledger erase`` and ``ledger retention --apply``."""
 

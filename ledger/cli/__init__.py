@@ -17,7 +17,7 @@ from typing import IO, TextIO
 
 import orjson
 
-from ledger.cli import integrity, read, rights, write
+from ledger.cli import integrity, policy, read, rights, write
 from ledger.cli.common import EXIT_CODES, EXIT_OK, EXIT_REJECTED, EXIT_UNEXPECTED, Io
 from ledger.errors import BatchRejected, LedgerError
 
@@ -28,7 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--key-file", help="master key file (default: beside the store)")
     parser = argparse.ArgumentParser(prog="ledger", description=__doc__, parents=[common])
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (write, read, integrity, rights):
+    for module in (write, read, integrity, rights, policy):
         module.register(sub, common)
     return parser
 

@@ -27,7 +27,7 @@ from projections.runner import ProjectionRunner
 
 def cmd_trail(args: argparse.Namespace, io: Io) -> int:
     """Every event of a subject, in order, from the audit-trail view."""
-    with _views(args) as views:
+    with views_of(args) as views:
         answer = views.trail(args.subject)
     if args.json:
         io.json(answer.model_dump(mode="json"))
@@ -39,7 +39,7 @@ def cmd_trail(args: argparse.Namespace, io: Io) -> int:
 
 def cmd_subject(args: argparse.Namespace, io: Io) -> int:
     """The register view of a subject, now or at an instant, as known at a time."""
-    with _views(args) as views:
+    with views_of(args) as views:
         answer = views.subject(args.subject, at=args.at or _now(views), known_at=args.known_at)
     if args.json:
         io.json(answer.model_dump(mode="json"))
@@ -68,7 +68,7 @@ def cmd_subject(args: argparse.Namespace, io: Io) -> int:
 
 def cmd_basis(args: argparse.Namespace, io: Io) -> int:
     """Was processing for a purpose lawful at an instant, on which basis, with evidence."""
-    with _views(args) as views:
+    with views_of(args) as views:
         answer = views.basis(
             args.subject, args.purpose, at=args.at or _now(views), known_at=args.known_at,
             timeline=args.timeline,
@@ -140,7 +140,7 @@ def cmd_project(args: argparse.Namespace, io: Io) -> int:
 
 
 @contextmanager
-def _views(args: argparse.Namespace) -> Iterator[Views]:
+def views_of(args: argparse.Namespace) -> Iterator[Views]:
     ledger = open_from(args)
     try:
         yield Views(ledger)

@@ -200,7 +200,7 @@ def check_disclosure(ctx: LineContext, data: ev.DataDisclosedData) -> list[Viola
     return out
 
 
-def _check_data(ctx: LineContext) -> list[Violation]:  # noqa: PLR0911 - a dispatch table
+def _check_data(ctx: LineContext) -> list[Violation]:  # noqa: PLR0911, PLR0912 - a dispatch table
     line = ctx.line
     match line:
         case ev.SubjectRegisteredLine(data=d):
@@ -233,9 +233,28 @@ def _check_data(ctx: LineContext) -> list[Violation]:  # noqa: PLR0911 - a dispa
             return check_source(ctx, required=False) + check_disclosure(ctx, d)
         case ev.RecipientRegisteredLine(data=d):
             return check_source(ctx, required=False) + check_recipient_registration(ctx, d)
+        case ev.RecipientEndedLine(data=d):
+            if d.id in ctx.recipients or d.id in ctx.notice.index.recipients:
+                return check_source(ctx, required=False)
+            message = f"recipient {d.id!r} is neither in the notice nor registered"
+            return [_violation(ctx, "data.id", Rule.UNKNOWN_RECIPIENT, message)]
         case ev.AutomatedDecisionMadeLine(data=d):
             return check_source(ctx, required=False) + check_purpose(ctx, d.purpose, "data.purpose")
     return []
+
+
+def check_derivation(
+    ctx: LineContext, data: ev.ProfileDerivedData, held: Collection[str]
+) -> list[Violation]:
+    """A profile is derived only from categories the subject has data in."""
+    return [
+        _violation(
+            ctx, f"data.derived_from.{i}", Rule.DERIVED_FROM_MISSING_DATA,
+            f"the subject has no {category!r} data to derive from",
+        )
+        for i, category in enumerate(data.derived_from)
+        if category in ctx.notice.index.categories and category not in held
+    ]  # fmt: skip
 
 
 def check_line(ctx: LineContext) -> list[Violation]:

@@ -23,6 +23,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.persistence import Notification as _Notification
+from eventsourcing.persistence import StoredEvent as _StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.sql import SQL, Identifier
@@ -88,6 +89,10 @@ class LedgerRecorder(Protocol):
 
     def select_refs(self, subject_ids: Iterable[UUID]) -> dict[UUID, str]:
         """Subject references of the given internal ids (those not erased)."""
+        ...
+
+    def select_streams(self, ids: Iterable[UUID]) -> list[StoredEvent]:
+        """Every stored event of the given streams, in stream order (one query)."""
         ...
 
     def select_idempotency(self, digests: Iterable[bytes]) -> dict[bytes, bytes]:
@@ -261,6 +266,17 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
     def select_subjects(self, refs: Iterable[str]) -> dict[str, UUID]:
         sql = "SELECT ref, subject_id FROM ledger_subjects WHERE ref IN ({})"
         return {r[0]: UUID(r[1]) for r in self._select_in(sql, refs)}
+
+    def select_streams(self, ids: Iterable[UUID]) -> list[StoredEvent]:
+        sql = (
+            f"SELECT originator_id, originator_version, topic, state FROM {self.events_table_name}"
+            " WHERE originator_id IN ({}) ORDER BY originator_id, originator_version"
+        )
+        return [
+            _StoredEvent(originator_id=UUID(r[0]), originator_version=r[1], topic=r[2],
+                         state=bytes(r[3]))
+            for r in self._select_in(sql, (i.hex for i in ids))
+        ]  # fmt: skip
 
     def select_refs(self, subject_ids: Iterable[UUID]) -> dict[UUID, str]:
         sql = "SELECT ref, subject_id FROM ledger_subjects WHERE subject_id IN ({})"
@@ -478,6 +494,20 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             " JOIN {schema}.ledger_subjects s ON s.ref = k.ref"
         )
         return {r["ref"]: r["subject_id"] for r in self._select(sql, [list(refs)])}
+
+    def select_streams(self, ids: Iterable[UUID]) -> list[StoredEvent]:
+        sql = (
+            "SELECT e.originator_id, e.originator_version, e.topic, e.state"
+            " FROM unnest(%b::uuid[]) AS k(id) JOIN {schema}.{table} e ON e.originator_id = k.id"
+            " ORDER BY e.originator_id, e.originator_version"
+        )
+        return [
+            _StoredEvent(
+                originator_id=r["originator_id"], originator_version=r["originator_version"],
+                topic=r["topic"], state=bytes(r["state"]),
+            )
+            for r in self._select(sql, [list(ids)])
+        ]  # fmt: skip
 
     def select_refs(self, subject_ids: Iterable[UUID]) -> dict[UUID, str]:
         sql = (

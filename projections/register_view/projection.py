@@ -25,7 +25,7 @@ class RegisterViewProjection(Projection):
         "CREATE TABLE IF NOT EXISTS {t}v_fields (subject_id TEXT NOT NULL,"
         " position {bigint} NOT NULL, field TEXT NOT NULL, category TEXT NOT NULL,"
         " version {bigint} NOT NULL, occurred_at {bigint} NOT NULL,"
-        " recorded_at {bigint} NOT NULL, source TEXT, sealed TEXT,"
+        " recorded_at {bigint} NOT NULL, source TEXT, sealed TEXT, upstream_reference TEXT,"
         " PRIMARY KEY (subject_id, position, field))",
         "CREATE TABLE IF NOT EXISTS {t}v_relations (subject_id TEXT NOT NULL,"
         " position {bigint} NOT NULL, type TEXT NOT NULL, occurred_at {bigint} NOT NULL,"
@@ -48,14 +48,15 @@ class RegisterViewProjection(Projection):
             if e.type == "SubjectRegistered":
                 subjects.append((sid, d["kind"], d["controller"], e.position, *at))
             elif e.type in _FIELD_EVENTS:
-                sealed = d["fields"]["sealed"]
+                sealed, upstream = d["fields"]["sealed"], d.get("upstream_reference")
                 fields += [
-                    (sid, e.position, name, d["category"], e.version, *at, e.source, sealed)
+                    (sid, e.position, name, d["category"], e.version, *at, e.source, sealed,
+                     upstream)
                     for name in d["fields"]["names"]
-                ]
+                ]  # fmt: skip
             elif e.type == "PersonalDataErased":
                 fields += [
-                    (sid, e.position, name, d["category"], e.version, *at, e.source, None)
+                    (sid, e.position, name, d["category"], e.version, *at, e.source, None, None)
                     for name in d["fields"]
                 ]
             elif e.type == "SubjectErased":
@@ -68,6 +69,6 @@ class RegisterViewProjection(Projection):
                      _optional_micros(d.get("expires_at")))
                 )  # fmt: skip
         tx.executemany("INSERT INTO {t}v_subjects VALUES (?,?,?,?,?,?)", subjects)
-        tx.executemany("INSERT INTO {t}v_fields VALUES (?,?,?,?,?,?,?,?,?)", fields)
+        tx.executemany("INSERT INTO {t}v_fields VALUES (?,?,?,?,?,?,?,?,?,?)", fields)
         tx.executemany("INSERT INTO {t}v_relations VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", relations)
         tx.executemany("INSERT INTO {t}v_erasures VALUES (?,?,?,?,?)", erasures)

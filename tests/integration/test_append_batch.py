@@ -164,6 +164,10 @@ def test_every_event_type_is_accepted_when_well_formed(ledger: Ledger) -> None:
             f.consent_granted("C-1", data={"expires_at": "2025-01-01T00:00:00Z"}),
             f.consent_withdrawn("C-1"),
             f.objection("C-1"),
+            f.personal_data("C-1", {"cookie_id": "ck-1"}, category="cookies", source="cookies"),
+            f.personal_data(
+                "C-1", {"usage": "evenings"}, category="web_logs", source="web_services"
+            ),
             f.profile_derived("C-1"),
             f.disclosed("C-1"),
             f.automated_decision("C-1"),
@@ -171,6 +175,6 @@ def test_every_event_type_is_accepted_when_well_formed(ledger: Ledger) -> None:
             f.contract_ended("C-1"),
         )
     )
-    assert result.appended == 12
+    assert result.appended == 14
     kinds = [e.type for e in ledger.stream(ledger.subject_id("C-1"))]
-    assert len(kinds) == 11
+    assert len(kinds) - kinds.count("FindingRecorded") == 13

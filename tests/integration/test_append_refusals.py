@@ -238,3 +238,16 @@ def test_every_problem_of_a_batch_is_reported_at_once(ledger: Ledger) -> None:
         (2, "unknown_purpose"),
         (4, "unknown_source"),
     ]
+
+
+def test_a_profile_must_be_derived_from_data_the_subject_has(ledger: Ledger) -> None:
+    ledger.append_batch([orjson.dumps(f.subject_registered("C-1"))])
+    cookies = f.personal_data("C-1", {"cookie_id": "ck-1"}, category="cookies", source="cookies")
+    with pytest.raises(BatchRejected) as refused:
+        ledger.append_batch([orjson.dumps(cookies), orjson.dumps(f.profile_derived("C-1"))])
+    assert [(v.line, v.field, v.rule) for v in refused.value.violations] == [
+        (2, "data.derived_from.1", "derived_from_missing_data")
+    ]
+    logs = f.personal_data("C-1", {"usage": "evenings"}, category="web_logs", source="web_services")
+    ledger.append_batch([orjson.dumps(cookies), orjson.dumps(logs)])
+    assert ledger.append_batch([orjson.dumps(f.profile_derived("C-1"))]).appended == 1

@@ -6,6 +6,7 @@ from typing import Any, ClassVar, Literal
 
 import orjson
 import pytest
+from eventsourcing.persistence import StoredEvent
 
 from ledger.application import Ledger
 from schemas import events as ev
@@ -24,7 +25,22 @@ def test_the_topic_is_the_contract_type_name(ledger: Ledger) -> None:
     state = orjson.loads(rows[1].state)
     assert state["data"]["fields"]["names"] == ["name", "personal_identity_code"]
     assert set(state["data"]["fields"]) == {"names", "sealed"}
-    assert "class_version" not in state
+    assert state["class_version"] == 2  # PersonalDataRecorded v2 added upstream_reference
+    assert "class_version" not in orjson.loads(rows[0].state)  # version 1 is not written
+
+
+def test_a_version_1_personal_data_event_reads_with_no_upstream_reference(ledger: Ledger) -> None:
+    ledger.append_batch(
+        [orjson.dumps(f.subject_registered("C-1")), orjson.dumps(f.personal_data("C-1"))]
+    )
+    (row,) = ledger.ledger_recorder.select_events(ledger.subject_id("C-1"), gt=1)
+    state = orjson.loads(row.state)
+    del state["class_version"]
+    state["data"] = {k: v for k, v in state["data"].items() if k != "upstream_reference"}
+    old = StoredEvent(row.originator_id, row.originator_version, row.topic, orjson.dumps(state))
+    event = ledger.mapper.to_domain_event(old)
+    assert event.data.upstream_reference is None
+    assert event.data.fields["name"] == "Aino Virtanen"
 
 
 class ObjectionRecordedV2(ev.LedgerEvent):

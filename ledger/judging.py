@@ -1,0 +1,142 @@
+"""Findings at append time: judge each fresh line against the subject's history so far.
+
+The judge loads, in one query, the stored streams of the subjects whose lines need
+judging (disclosures and processing), keeps their basis facts and the recipients'
+agreements up to date line by line as the batch goes on, and returns the
+findings of each line; the application appends one ``FindingRecorded`` event per
+finding right after the judged event, in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import orjson
+
+from ledger.appending import ParsedLine
+from ledger.domain.basis import Fact
+from ledger.domain.findings import (
+    Agreement,
+    Agreements,
+    Finding,
+    judge_automated_decision,
+    judge_basis,
+    judge_disclosure,
+)
+from ledger.domain.register import NoticeHistory
+from schemas import events as ev
+
+if TYPE_CHECKING:
+    from ledger.persistence.recorders import LedgerRecorder
+
+BASIS_TYPES = frozenset(
+    {"ContractStarted", "ContractEnded", "ConsentGranted", "ConsentWithdrawn", "ObjectionRecorded"}
+)
+JUDGED_TYPES = frozenset({"DataDisclosed", "ProfileDerived", "AutomatedDecisionMade"})
+
+
+def fact(version: int, kind: str, occurred_at: datetime, recorded_at: datetime, data: Any) -> Fact:
+    """A basis fact from an event's data (a model or a stored dict)."""
+    values: dict[str, Any] = data if isinstance(data, dict) else data.model_dump()
+
+    def get(name: str) -> Any:
+        return values.get(name)
+
+    expires = get("expires_at")
+    if isinstance(expires, str):
+        expires = datetime.fromisoformat(expires)
+    return Fact(
+        version, kind, occurred_at, recorded_at, purpose=get("purpose"),
+        controller=get("controller"), contract=get("contract"), expires_at=expires,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """A finding about the line at ``number``, judged as stream version ``version``."""
+
+    number: int
+    subject: str | None
+    type: str
+    version: int
+    finding: Finding
+
+    def as_dict(self) -> dict[str, Any]:
+        """The append output's shape."""
+        return {
+            "line": self.number, "type": self.type, "subject": self.subject,
+            "rule": self.finding.rule, "message": self.finding.message,
+            "purpose": self.finding.purpose, "recipient": self.finding.recipient,
+        }  # fmt: skip
+
+
+class Judge:
+    """Keeps the state the findings need while a batch is turned into events."""
+
+    def __init__(
+        self,
+        recorder: LedgerRecorder,
+        fresh: list[ParsedLine],
+        notices: NoticeHistory,
+        agreements: Agreements,
+    ) -> None:
+        self.notices = notices
+        self.agreements = Agreements({k: list(v) for k, v in agreements.history.items()})
+        judged = {p.subject_id for p in fresh if p.line.type in JUDGED_TYPES and p.subject_id}
+        self.facts: dict[UUID, list[Fact]] = {sid: [] for sid in judged}
+        for row in recorder.select_streams(judged) if judged else ():
+            if row.topic in BASIS_TYPES:
+                state = orjson.loads(row.state)
+                self.facts[_uuid(row.originator_id)].append(
+                    fact(row.originator_version, row.topic,
+                         datetime.fromisoformat(state["occurred_at"]),
+                         datetime.fromisoformat(state["recorded_at"]), state["data"])
+                )  # fmt: skip
+
+    def observe(self, p: ParsedLine, version: int, now: datetime) -> list[Finding]:
+        """Take in one line stored as ``version`` of its stream; its findings."""
+        line, at = p.line, p.occurred_at
+        if isinstance(line, ev.RecipientRegisteredLine):
+            self.agreements.add(line.data.id, Agreement(at, line.data, version))
+        elif isinstance(line, ev.RecipientEndedLine):
+            self.agreements.add(line.data.id, Agreement(at, None, version))
+        elif line.type in BASIS_TYPES and p.subject_id in self.facts:
+            self.facts[p.subject_id].append(fact(version, line.type, at, now, line.data))
+        if line.type not in JUDGED_TYPES or p.subject_id is None:
+            return []
+        facts = self.facts.get(p.subject_id, [])
+        found: list[Finding | None] = []
+        if isinstance(line, ev.DataDisclosedLine):
+            d = line.data
+            found.append(
+                judge_disclosure(d.recipient, d.purpose, at, self.notices, self.agreements)
+            )
+        if isinstance(line, ev.AutomatedDecisionMadeLine):
+            found.append(judge_automated_decision(self.notices, at))
+        basis = judge_basis(facts, self.notices, line.data.purpose, at)
+        if basis is not None and isinstance(line, ev.DataDisclosedLine):
+            basis = replace(basis, recipient=line.data.recipient)
+        found.append(basis)
+        return [f for f in found if f is not None]
+
+
+def finding_data(finding: Finding, kind: str, version: int) -> ev.FindingRecordedData:
+    """The FindingRecorded event's data."""
+    return ev.FindingRecordedData(
+        rule=finding.rule,
+        message=finding.message,
+        event=ev.FindingEvidence(version=version, type=kind),
+        evidence=tuple(
+            ev.FindingEvidence(version=e.position, type=e.type) for e in finding.evidence
+        ),
+        purpose=finding.purpose,
+        recipient=finding.recipient,
+        notice_version=finding.notice_version,
+    )
+
+
+def _uuid(value: UUID | str) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))

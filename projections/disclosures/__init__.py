@@ -1,0 +1,1 @@
+"""Disclosures by recipient, subject, category and period (and the breach question)."""

@@ -1,0 +1,1 @@
+"""Policy findings recorded at append time, with the events behind them."""

@@ -1,0 +1,70 @@
+"""Findings since an instant, with the positions and leaf hashes of the events behind them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable
+from datetime import datetime
+from uuid import UUID
+
+import orjson
+
+from ledger.persistence.views import ViewStore
+from projections.base import instant, micros
+from schemas.answers import EvidenceRef, FindingAnswer
+
+HashesOf = Callable[[Collection[int]], dict[int, str]]
+RefsOf = Callable[[Iterable[UUID]], dict[UUID, str]]
+
+
+def _positions(store: ViewStore, subjects: set[str]) -> dict[tuple[str, int], tuple[int, str]]:
+    """(subject, stream version) -> (position, type), from the audit trail."""
+    out: dict[tuple[str, int], tuple[int, str]] = {}
+    for sid in subjects:
+        rows = store.query(
+            "SELECT version, position, type FROM {t}v_trail WHERE subject_id = ?", (sid,)
+        )
+        out.update({(sid, r["version"]): (r["position"], r["type"]) for r in rows})
+    return out
+
+
+def list_findings(
+    store: ViewStore, refs_of: RefsOf, hashes_of: HashesOf, since: datetime | None
+) -> list[FindingAnswer]:
+    """Findings recorded at or after ``since``, oldest first."""
+    sql = "SELECT * FROM {t}v_findings"
+    params: tuple[int, ...] = ()
+    if since is not None:
+        sql += " WHERE recorded_at >= ?"
+        params = (micros(since),)
+    rows = store.query(sql + " ORDER BY position", params)
+    subjects = {r["subject_id"] for r in rows}
+    places = _positions(store, subjects)
+    refs = refs_of({UUID(s) for s in subjects})
+
+    def ref(sid: str, version: int, kind: str) -> tuple[int, str]:
+        return places.get((sid, version), (0, kind))
+
+    judged = [(r, {"version": r["event_version"], "type": r["event_type"]}) for r in rows]
+    wanted = {
+        ref(r["subject_id"], e["version"], e["type"])[0]
+        for r, event in judged
+        for e in [event, *orjson.loads(r["evidence"])]
+    }
+    hashes = hashes_of(wanted - {0})
+
+    def evidence(sid: str, version: int, kind: str) -> EvidenceRef:
+        position, _ = ref(sid, version, kind)
+        return EvidenceRef(position=position, type=kind, hash=hashes.get(position, ""))
+
+    return [
+        FindingAnswer(
+            position=r["position"], subject=refs.get(UUID(r["subject_id"])), rule=r["rule"],
+            message=r["message"], purpose=r["purpose"], recipient=r["recipient"],
+            notice_version=r["notice_version"], occurred_at=instant(r["occurred_at"]),
+            recorded_at=instant(r["recorded_at"]),
+            event=evidence(r["subject_id"], r["event_version"], r["event_type"]),
+            evidence=[evidence(r["subject_id"], e["version"], e["type"])
+                      for e in orjson.loads(r["evidence"])],
+        )
+        for r in rows
+    ]  # fmt: skip

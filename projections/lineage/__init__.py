@@ -1,0 +1,1 @@
+"""Lineage of each datum: its source, its changes, what was derived from it, who got it."""

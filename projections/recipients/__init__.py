@@ -1,0 +1,1 @@
+"""Recipients' agreements over time: registered, changed, ended."""
