@@ -16,11 +16,11 @@ import random
 import time
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+from uuid import UUID, uuid4
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, StoredEvent
@@ -35,8 +35,7 @@ from ledger.appending import (
     parse_lines,
 )
 from ledger.clock import Clock, SystemClock
-from ledger.domain.findings import Agreement, Agreements
-from ledger.domain.register import NoticeHistory, NoticeVersion
+from ledger.domain.register import NoticeHistory
 from ledger.errors import (
     AlreadyInitialised,
     BatchRejected,
@@ -55,19 +54,15 @@ from ledger.integrity.leaf import event_leaf_hash
 from ledger.judging import Judge, Judged, finding_data
 from ledger.persistence.keys import KeyRing, MasterKeySource, SigningKeySource, master_key_id
 from ledger.persistence.mapper import PydanticMapper
-from ledger.persistence.recorders import (
-    LedgerRecorder,
-    PostgresLedgerRecorder,
-    SideRows,
-    SQLiteLedgerRecorder,
-)
+from ledger.persistence.recorders import LedgerRecorder, SideRows
+from ledger.persistence.recorders_postgres import PostgresLedgerRecorder
+from ledger.persistence.recorders_sqlite import SQLiteLedgerRecorder
 from ledger.persistence.store import StoreConfig, ensure_postgres_schema
 from ledger.persistence.transcoder import OrjsonTranscoder
+from ledger.registry import NOTICE_STREAM, RECIPIENT_STREAM, Registry
 from schemas import events as ev
 from schemas.register import RegisterDefinition
 
-NOTICE_STREAM = uuid5(NAMESPACE_URL, "urn:ledger:stream:notice")
-RECIPIENT_STREAM = uuid5(NAMESPACE_URL, "urn:ledger:stream:recipients")
 _INDEX_KEY = "index_key"
 _MASTER_ID = "master_key_id"
 _ORIGIN = "checkpoint_origin"
@@ -94,18 +89,6 @@ class AppendResult:
             "last_position": self.last_position,
             "findings": list(self.findings),
         }
-
-
-@dataclass(slots=True)
-class _Registry:
-    """Notice versions and recipients, read from their streams and kept in step."""
-
-    notices: NoticeHistory = field(default_factory=NoticeHistory)
-    recipients: dict[str, ev.RecipientRegisteredData] = field(default_factory=dict)
-    agreements: Agreements = field(default_factory=Agreements)
-    versions: dict[UUID, int] = field(
-        default_factory=lambda: {NOTICE_STREAM: 0, RECIPIENT_STREAM: 0}
-    )
 
 
 class Ledger(Application[UUID]):
@@ -140,7 +123,7 @@ class Ledger(Application[UUID]):
         if not self.ledger_recorder.has_ledger_tables():
             msg = f"{store.redacted()} is not a ledger: run `ledger init --register FILE` first"
             raise NotInitialised(msg)
-        self._registry = _Registry()
+        self._registry = Registry()
         self.key_source = master_key
         self._keyring: KeyRing | None = None
         self._index_key: bytes | None = None
@@ -212,7 +195,8 @@ class Ledger(Application[UUID]):
         key = master_key.create()
         ring = KeyRing(ledger.ledger_recorder, key)
         origin = f"consent-ledger.invalid/{uuid4().hex[:16]}"
-        signer = generate_signing_key()
+        private = ledger.signing_key.create(private_key_to_bytes(generate_signing_key()))
+        signer = private_key_from_bytes(private)
         try:
             ledger.ledger_recorder.put_meta(
                 {
@@ -225,7 +209,6 @@ class Ledger(Application[UUID]):
         except IntegrityError:
             msg = f"{store.redacted()} is already initialised; nothing was changed"
             raise AlreadyInitialised(msg) from None
-        ledger.signing_key.create(private_key_to_bytes(signer))
         ledger.publish_notice(definition, digest, effective_from=effective_from)
         return ledger
 
@@ -327,31 +310,7 @@ class Ledger(Application[UUID]):
         return self._registry.notices
 
     def _sync_registry(self) -> None:
-        """Read notice and recipient events appended since the last look.
-
-        One index probe per stream tells whether anything changed; events are read
-        only when it did (rarely: notices and recipients change seldom).
-        """
-        registry = self._registry
-        heads = self.ledger_recorder.select_stream_versions([NOTICE_STREAM, RECIPIENT_STREAM])
-        for stream in (NOTICE_STREAM, RECIPIENT_STREAM):
-            if heads.get(stream, 0) <= registry.versions[stream]:
-                continue
-            rows = self.ledger_recorder.select_events(stream, gt=registry.versions[stream])
-            for row in rows:
-                event = self.mapper.to_domain_event(row)
-                if isinstance(event, ev.NoticePublished):
-                    d = event.data
-                    notice = NoticeVersion(d.version, d.effective_from, d.definition, d.digest)
-                    registry.notices.add(notice)
-                elif isinstance(event, ev.RecipientRegistered):
-                    registry.recipients[event.data.id] = event.data
-                    agreement = Agreement(event.occurred_at, event.data, event.originator_version)
-                    registry.agreements.add(event.data.id, agreement)
-                elif isinstance(event, ev.RecipientEnded):
-                    agreement = Agreement(event.occurred_at, None, event.originator_version)
-                    registry.agreements.add(event.data.id, agreement)
-                registry.versions[stream] = event.originator_version
+        self._registry.sync(self.ledger_recorder, self.mapper)
 
     # --- appends ------------------------------------------------------------------
 

@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from typing import TextIO
 from uuid import UUID
 
+import orjson
+
 from projections.base import instant
 from projections.queries import Views
 from schemas.answers import BasisAnswer
@@ -58,3 +60,65 @@ def tour(views: Views, out: TextIO) -> None:
         ref = refs([subject_id])[subject_id]
         answer = views.basis(ref, asked, at=when + offset, known_at=None)
         _show(out, f"({asked}, {(when + offset).date()}) " + question.format(ref=ref), answer)
+
+
+def _line(kind: str, subject: str, at: datetime, data: dict[str, object], key: str) -> bytes:
+    return orjson.dumps(
+        {"type": kind, "subject": subject, "occurred_at": at.isoformat(), "actor": "demo-tour",
+         "idempotency_key": key, "data": data}
+    )  # fmt: skip
+
+
+def scenario(views: Views, out: TextIO) -> None:
+    """Disclosures to a debt collector and an authority, a profile, and a finding."""
+    ledger = views.ledger
+    refs = ledger.ledger_recorder.select_refs
+    ended, objected = _first(views, "ContractEnded"), _first(views, "ObjectionRecorded")
+    if ended is None or objected is None:
+        return
+    debtor, when, _ = ended
+    objector, objected_at, _ = objected
+    debtor_ref, objector_ref = refs([debtor])[debtor], refs([objector])[objector]
+    later = when + timedelta(days=45)
+    billing = {"categories": ["customer_basic", "billing"], "purpose": "billing"}
+    lines = [
+        _line("DataDisclosed", debtor_ref, later,
+              {"recipient": "debt-collection", **billing, "reference": "claim-2024-118"},
+              "tour-debt"),
+        _line("DataDisclosed", debtor_ref, later + timedelta(days=3),
+              {"recipient": "authorities", **billing, "reference": "enforcement-request-77"},
+              "tour-authority"),
+        _line("DataDisclosed", objector_ref, objected_at + timedelta(days=2),
+              {"recipient": "analytics-us", "categories": ["customer_basic"],
+               "purpose": "marketing", "reference": "campaign-export-9"},
+              "tour-breach"),
+    ]  # fmt: skip
+    result = ledger.append_batch(lines)
+    out.write(f"\nscenario: appended {result.appended} disclosures ({result.duplicates} repeats)\n")
+    for finding in result.findings:
+        out.write(f"  finding on line {finding['line']}: {finding['rule']}: {finding['message']}\n")
+    views.runner.catch_up()
+    _show_lineage(views, out)
+    listed = views.findings(since=None).findings
+    out.write(f"\nledger findings: {len(listed)} in all; the latest:\n")
+    for f in listed[-3:]:
+        out.write(f"  #{f.position} {f.rule} ({f.subject}, #{f.event.position} {f.event.type})\n")
+    breach = views.disclosures(recipient="analytics-us", by_subject=True).subjects or []
+    out.write(f"\nQ: a breach at analytics-us: whose data? A: {len(breach)} subject(s): ")
+    out.write(", ".join(f"{b.subject} ({', '.join(b.categories)})" for b in breach[:5]) + "\n")
+
+
+def _show_lineage(views: Views, out: TextIO) -> None:
+    derived = _first(views, "ContractStarted")
+    rows = views.store.query("SELECT subject_id FROM {t}v_derivations ORDER BY position LIMIT 1")
+    if not rows or derived is None:
+        return
+    subject_id = UUID(rows[0]["subject_id"])
+    ref = views.ledger.ledger_recorder.select_refs([subject_id]).get(subject_id)
+    if ref is None:
+        return
+    out.write(f"\nlineage of {ref}'s cookie and web-log data:\n")
+    for datum in views.lineage(ref).data:
+        if datum.category in ("cookies", "web_logs") and datum.derived:
+            targets = ", ".join(f"{d['category']} for {d['purpose']}" for d in datum.derived)
+            out.write(f"  {datum.category}.{datum.field} from {datum.source} -> {targets}\n")

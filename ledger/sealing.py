@@ -26,6 +26,7 @@ from ledger.integrity.checkpoint import (
 )
 from ledger.integrity.leaf import event_leaf_hash
 from ledger.integrity.merkle import (
+    DEFAULT_MIN_LEVEL,
     SubtreeCache,
     TreeBuilder,
     consistency_proof,
@@ -60,12 +61,15 @@ class SignedCheckpoint:
 
 
 class _StoredNodes(MutableMapping[tuple[int, int], bytes]):
-    """Subtree roots read from ``ledger_merkle_nodes`` one key at a time (for proofs)."""
+    """Subtree roots from ``ledger_merkle_nodes``: prefetched, else read one at a time."""
 
-    def __init__(self, store: ViewStore) -> None:
+    def __init__(self, store: ViewStore, prefetched: dict[tuple[int, int], bytes]) -> None:
         self.store = store
+        self.prefetched = prefetched
 
     def __getitem__(self, key: tuple[int, int]) -> bytes:
+        if key in self.prefetched:
+            return self.prefetched[key]
         rows = self.store.query(
             "SELECT hash FROM {t}ledger_merkle_nodes WHERE level = ? AND node_index = ?", key
         )
@@ -148,9 +152,9 @@ class Sealer:
         tree: TreeBuilder,
         position: int,
     ) -> None:
-        tx.executemany("INSERT INTO {t}ledger_merkle_leaves VALUES (?, ?, ?)", leaves)
-        tx.executemany(
-            "INSERT INTO {t}ledger_merkle_nodes VALUES (?, ?, ?)",
+        tx.insert("ledger_merkle_leaves", leaves)
+        tx.insert(
+            "ledger_merkle_nodes",
             [(level, index, digest) for (level, index), digest in nodes.nodes.items()],
         )
         tx.execute("DELETE FROM {t}ledger_merkle_state WHERE id = 1")
@@ -185,17 +189,36 @@ class Sealer:
         )
         return rows[0]["position"] if rows else 0
 
-    def cache(self) -> SubtreeCache:
-        """The stored subtree roots, read lazily."""
-        return SubtreeCache(_StoredNodes(self.store))
+    def cache(self, index: int, size: int) -> SubtreeCache:
+        """Stored subtree roots, those a proof about ``index`` in ``size`` uses prefetched.
+
+        A proof's nodes are the siblings of the leaf's ancestors and the perfect
+        subtrees along the tree's right edge; one query reads all of them.
+        """
+        wanted = set()
+        for level in range(DEFAULT_MIN_LEVEL, max(size, 1).bit_length() + 1):
+            ancestor, edge = index >> level, size >> level
+            wanted |= {(level, ancestor), (level, ancestor ^ 1), (level, edge - 1), (level, edge)}
+        prefetched: dict[tuple[int, int], bytes] = {}
+        if wanted:
+            pairs = ", ".join(["(?, ?)"] * len(wanted))
+            rows = self.store.query(
+                f"WITH k(level, node_index) AS (VALUES {pairs})"
+                " SELECT n.level, n.node_index, n.hash FROM {t}ledger_merkle_nodes n"
+                " JOIN k ON n.level = k.level AND n.node_index = k.node_index",
+                [value for pair in sorted(wanted) for value in pair],
+            )
+            prefetched = {(r["level"], r["node_index"]): bytes(r["hash"]) for r in rows}
+        return SubtreeCache(_StoredNodes(self.store, prefetched))
 
     def inclusion(self, index: int, size: int) -> list[bytes]:
         """The audit path of leaf ``index`` in the tree of ``size`` leaves."""
-        return inclusion_proof(index, size, self.leaf_hashes, cache=self.cache())
+        return inclusion_proof(index, size, self.leaf_hashes, cache=self.cache(index, size))
 
     def consistency(self, old_size: int, new_size: int) -> list[bytes]:
         """The consistency proof between two tree sizes."""
-        return consistency_proof(old_size, new_size, self.leaf_hashes, cache=self.cache())
+        cache = self.cache(max(old_size - 1, 0), new_size)
+        return consistency_proof(old_size, new_size, self.leaf_hashes, cache=cache)
 
     # --- checkpoints ------------------------------------------------------------------
 

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+if TYPE_CHECKING:
+    from ledger.application import AppendResult, Ledger
 
 RETAIL = "0209628-8"
 NETWORK = "1993667-7"
@@ -99,3 +105,13 @@ def automated_decision(subject: str, **kw: Any) -> dict[str, Any]:
 def erased_fields(subject: str, **kw: Any) -> dict[str, Any]:
     data = {"category": "customer_basic", "fields": ["name"], "reason": "rectification"}
     return line("PersonalDataErased", subject, data, **kw)
+
+
+def append(ledger: Ledger, *lines: dict[str, Any]) -> AppendResult:
+    """Append these lines in one call."""
+    return ledger.append_batch([orjson.dumps(x) for x in lines])
+
+
+def utc(text: str) -> datetime:
+    """A naive ISO instant read as UTC (test shorthand)."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)

@@ -20,7 +20,7 @@ from ledger.cli.common import (
 )
 from ledger.definition_file import load_definition
 from ledger.demo import run_demo
-from ledger.demo_tour import tour
+from ledger.demo_tour import scenario, tour
 from ledger.errors import BatchRejected, ConfigurationError
 from projections.queries import Views
 
@@ -169,7 +169,9 @@ def cmd_demo(args: argparse.Namespace, io: Io) -> int:
             batch_size=1000,
             out=io.stdout,
         )
-        tour(Views(ledger, catch_up=False), io.stdout)
+        views = Views(ledger, catch_up=False)
+        tour(views, io.stdout)
+        scenario(views, io.stdout)
     finally:
         ledger.close()
     return EXIT_OK

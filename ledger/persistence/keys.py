@@ -323,11 +323,20 @@ class SigningKeySource:
             )
             raise KeyUnavailable(msg) from None
 
-    def create(self, private_bytes: bytes) -> None:
-        """Write a new key file readable by its owner only (nothing if from the env)."""
+    def create(self, private_bytes: bytes) -> bytes:
+        """Write a new key file readable by its owner only; an existing key is kept.
+
+        Returns the key in force: the environment's, the existing file's, or the new one.
+        """
         if self.env_value:
-            return
+            return self.load()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
+        try:
+            fd = os.open(
+                self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR
+            )
+        except FileExistsError:
+            return self.load()
         with os.fdopen(fd, "w", encoding="ascii") as f:
             f.write(base64.b64encode(private_bytes).decode("ascii") + "\n")
+        return private_bytes

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
+from psycopg.sql import SQL, Identifier
 
 if TYPE_CHECKING:
     from ledger.persistence.store import StoreConfig
@@ -41,10 +42,20 @@ class Tx:
         """Run one statement."""
         self.cursor.execute(self.store.sql(sql), params)
 
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        """Run one statement for many rows."""
-        if rows:
-            self.cursor.executemany(self.store.sql(sql), rows)
+    def insert(self, table: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Insert whole rows into a view table: COPY on PostgreSQL, executemany on SQLite."""
+        if not rows:
+            return
+        if self.store.kind == "sqlite":
+            marks = ",".join("?" * len(rows[0]))
+            self.cursor.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+            return
+        statement = SQL("COPY {}.{} FROM STDIN").format(
+            Identifier(self.store.schema), Identifier(table)
+        )
+        with self.cursor.copy(statement) as copy:  # type: ignore[attr-defined]
+            for row in rows:
+                copy.write_row(row)
 
     def track(self, projection: str, position: int) -> None:
         """Record the projection's new position (refused if it is not past the last)."""

@@ -30,4 +30,4 @@ class AuditTrailProjection(Projection):
             for e in events
             if e.type not in NOT_SUBJECT_EVENTS
         ]  # fmt: skip
-        tx.executemany("INSERT INTO {t}v_trail VALUES (?,?,?,?,?,?,?,?)", rows)
+        tx.insert("v_trail", rows)

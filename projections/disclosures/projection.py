@@ -32,4 +32,4 @@ class DisclosuresProjection(Projection):
             if e.type == "DataDisclosed"
             for category in e.data["categories"]
         ]  # fmt: skip
-        tx.executemany("INSERT INTO {t}v_disclosures VALUES (?,?,?,?,?,?,?,?)", rows)
+        tx.insert("v_disclosures", rows)

@@ -35,4 +35,4 @@ class FindingsProjection(Projection):
             for e in events
             if e.type == "FindingRecorded"
         ]  # fmt: skip
-        tx.executemany("INSERT INTO {t}v_findings VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        tx.insert("v_findings", rows)

@@ -41,4 +41,4 @@ class LawfulBasisProjection(Projection):
                  d.get("purpose"), d.get("controller"), d.get("contract"),
                  d.get("notice_version"), _optional_micros(d.get("expires_at")))
             )  # fmt: skip
-        tx.executemany("INSERT INTO {t}v_basis_facts VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+        tx.insert("v_basis_facts", rows)

@@ -29,4 +29,4 @@ class LineageProjection(Projection):
             if e.type == "ProfileDerived"
             for origin in e.data["derived_from"]
         ]  # fmt: skip
-        tx.executemany("INSERT INTO {t}v_derivations VALUES (?,?,?,?,?,?,?)", rows)
+        tx.insert("v_derivations", rows)

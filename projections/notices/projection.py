@@ -29,4 +29,4 @@ class NoticesProjection(Projection):
             for e in events
             if e.type == "NoticePublished"
         ]  # fmt: skip
-        tx.executemany("INSERT INTO {t}v_notices VALUES (?,?,?,?,?,?)", rows)
+        tx.insert("v_notices", rows)

@@ -33,4 +33,4 @@ class RecipientsProjection(Projection):
             elif e.type == "RecipientEnded":
                 rows.append((e.data["id"], e.position, micros(e.occurred_at),
                              micros(e.recorded_at), 1, None))  # fmt: skip
-        tx.executemany("INSERT INTO {t}v_agreements VALUES (?,?,?,?,?,?)", rows)
+        tx.insert("v_agreements", rows)

@@ -68,7 +68,7 @@ class RegisterViewProjection(Projection):
                      d.get("evidence"), d.get("notice_version"),
                      _optional_micros(d.get("expires_at")))
                 )  # fmt: skip
-        tx.executemany("INSERT INTO {t}v_subjects VALUES (?,?,?,?,?,?)", subjects)
-        tx.executemany("INSERT INTO {t}v_fields VALUES (?,?,?,?,?,?,?,?,?,?)", fields)
-        tx.executemany("INSERT INTO {t}v_relations VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", relations)
-        tx.executemany("INSERT INTO {t}v_erasures VALUES (?,?,?,?,?)", erasures)
+        tx.insert("v_subjects", subjects)
+        tx.insert("v_fields", fields)
+        tx.insert("v_relations", relations)
+        tx.insert("v_erasures", erasures)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import orjson
 import pytest
 
@@ -13,19 +11,12 @@ from projections.check import check
 from projections.queries import Views
 from schemas.answers import DisclosuresAnswer
 from tests import factories as f
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
-def append(ledger: Ledger, *lines: dict) -> None:
-    ledger.append_batch([orjson.dumps(x) for x in lines])
+from tests.factories import utc
 
 
 @pytest.fixture
 def history(ledger: Ledger) -> Ledger:
-    append(
+    f.append(
         ledger,
         f.recipient_registered("mailer", occurred_at="2021-07-01T00:00:00Z"),
         f.recipient_registered("us-cloud", country="US", occurred_at="2021-07-01T00:00:00Z",
@@ -53,7 +44,7 @@ def history(ledger: Ledger) -> Ledger:
 
 def test_check_says_what_stands_in_the_way(history: Ledger) -> None:
     views = Views(history)
-    now = at("2023-01-01T00:00:00")
+    now = utc("2023-01-01T00:00:00")
     ok = check(views, "C-1", "marketing", at=now, recipient="mailer", categories=["customer_basic"])
     assert (ok.allowed, ok.problems) == (True, [])
     assert ok.recipient is not None
@@ -82,13 +73,13 @@ def test_check_says_what_stands_in_the_way(history: Ledger) -> None:
 
 
 def test_check_sees_an_ended_recipient(history: Ledger) -> None:
-    append(history, f.line("RecipientEnded", None, {"id": "mailer", "reason": "terminated"},
+    f.append(history, f.line("RecipientEnded", None, {"id": "mailer", "reason": "terminated"},
                            occurred_at="2022-06-01T00:00:00Z"))  # fmt: skip
     views = Views(history)
     assert check(
-        views, "C-1", "marketing", at=at("2022-05-01T00:00:00"), recipient="mailer"
+        views, "C-1", "marketing", at=utc("2022-05-01T00:00:00"), recipient="mailer"
     ).allowed
-    late = check(views, "C-1", "marketing", at=at("2022-07-01T00:00:00"), recipient="mailer")
+    late = check(views, "C-1", "marketing", at=utc("2022-07-01T00:00:00"), recipient="mailer")
     assert late.problems == ["recipient 'mailer' has ended"]
 
 
@@ -108,7 +99,7 @@ def test_lineage_shows_source_changes_derivations_and_recipients(history: Ledger
 
 def test_the_breach_question_names_subjects_and_categories(history: Ledger) -> None:
     answer = Views(history).disclosures(
-        recipient="print-house", since=at("2021-11-15T00:00:00"), until=at("2022-03-01T00:00:00"),
+        recipient="print-house", since=utc("2021-11-15T00:00:00"), until=utc("2022-03-01T00:00:00"),
         by_subject=True,
     )  # fmt: skip
     assert [d.subject for d in answer.disclosures] == ["C-2", "C-2"]

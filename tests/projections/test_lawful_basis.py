@@ -3,9 +3,8 @@ changes and late-recorded facts, on both stores."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-import orjson
 import pytest
 
 from ledger.application import Ledger
@@ -13,25 +12,18 @@ from ledger.clock import FixedClock
 from projections.queries import Views
 from schemas.register import Purpose
 from tests import factories as f
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
-def append(ledger: Ledger, *lines: dict) -> None:
-    ledger.append_batch([orjson.dumps(x) for x in lines])
+from tests.factories import utc
 
 
 def bases(views: Views, purpose: str, when: str, known_at: datetime | None = None) -> list[str]:
-    answer = views.basis("C-1", purpose, at=at(when), known_at=known_at)
+    answer = views.basis("C-1", purpose, at=utc(when), known_at=known_at)
     assert answer.lawful == bool(answer.bases)
     return sorted(b.basis for b in answer.bases)
 
 
 @pytest.fixture
 def customer(ledger: Ledger) -> Ledger:
-    append(
+    f.append(
         ledger,
         f.subject_registered("C-1", occurred_at="2021-07-01T00:00:00Z"),
         f.contract_started("C-1", occurred_at="2021-08-01T00:00:00Z"),
@@ -40,7 +32,7 @@ def customer(ledger: Ledger) -> Ledger:
 
 
 def test_a_consent_holds_from_grant_to_withdrawal(customer: Ledger) -> None:
-    append(
+    f.append(
         customer,
         f.consent_granted("C-1", purpose="profiling", occurred_at="2022-01-01T00:00:00Z"),
         f.consent_withdrawn("C-1", purpose="profiling", occurred_at="2022-06-01T00:00:00Z"),
@@ -53,21 +45,21 @@ def test_a_consent_holds_from_grant_to_withdrawal(customer: Ledger) -> None:
 
 
 def test_the_answer_carries_evidence_with_leaf_hashes_and_the_notice(customer: Ledger) -> None:
-    append(
+    f.append(
         customer, f.consent_granted("C-1", purpose="profiling", occurred_at="2022-01-01T00:00:00Z")
     )
-    answer = Views(customer).basis("C-1", "profiling", at=at("2022-02-01T00:00:00"), known_at=None)
+    answer = Views(customer).basis("C-1", "profiling", at=utc("2022-02-01T00:00:00"), known_at=None)
     (held,) = answer.bases
     (evidence,) = held.evidence
     assert evidence.type == "ConsentGranted"
     assert evidence.hash == customer.leaf_hashes([evidence.position])[evidence.position]
     assert len(evidence.hash) == 64
     assert answer.notice_version == "2021-06-03"
-    assert (held.since, held.until) == (at("2022-01-01T00:00:00"), None)
+    assert (held.since, held.until) == (utc("2022-01-01T00:00:00"), None)
 
 
 def test_a_consent_ends_at_its_expiry(customer: Ledger) -> None:
-    append(
+    f.append(
         customer,
         f.consent_granted(
             "C-1", purpose="profiling", occurred_at="2022-01-01T00:00:00Z",
@@ -82,7 +74,7 @@ def test_a_consent_ends_at_its_expiry(customer: Ledger) -> None:
 def test_contract_based_marketing_runs_with_the_contract_until_an_objection(
     customer: Ledger,
 ) -> None:
-    append(
+    f.append(
         customer,
         f.consent_granted("C-1", occurred_at="2022-01-01T00:00:00Z"),
         f.objection("C-1", occurred_at="2022-03-01T00:00:00Z"),
@@ -97,7 +89,7 @@ def test_contract_based_marketing_runs_with_the_contract_until_an_objection(
 
 
 def test_a_consent_given_after_an_objection_starts_a_new_consent(customer: Ledger) -> None:
-    append(
+    f.append(
         customer,
         f.objection("C-1", occurred_at="2022-03-01T00:00:00Z"),
         f.consent_granted("C-1", occurred_at="2023-01-01T00:00:00Z"),
@@ -110,7 +102,7 @@ def test_a_consent_given_after_an_objection_starts_a_new_consent(customer: Ledge
 def test_billing_rests_on_legal_obligation_for_ten_years_after_the_contract_ends(
     customer: Ledger,
 ) -> None:
-    append(customer, f.contract_ended("C-1", occurred_at="2022-05-15T00:00:00Z"))
+    f.append(customer, f.contract_ended("C-1", occurred_at="2022-05-15T00:00:00Z"))
     views = Views(customer)
     assert bases(views, "billing", "2022-05-14T00:00:00") == ["contract"]
     assert bases(views, "billing", "2022-05-15T00:00:00") == ["legal_obligation"]
@@ -123,7 +115,7 @@ def test_billing_rests_on_legal_obligation_for_ten_years_after_the_contract_ends
 def test_overlapping_contracts_keep_the_contract_basis_until_the_last_one_ends(
     customer: Ledger,
 ) -> None:
-    append(
+    f.append(
         customer,
         f.contract_started("C-1", "K-2", controller=f.NETWORK, occurred_at="2022-01-01T00:00:00Z"),
         f.contract_ended("C-1", occurred_at="2022-05-15T00:00:00Z"),
@@ -141,11 +133,11 @@ def test_a_purpose_added_by_a_later_notice_has_a_basis_only_under_it(customer: L
     v2 = definition.model_copy(
         update={"version": "2023-01-01", "purposes": (*definition.purposes, research)}
     )
-    customer.publish_notice(v2, "d" * 64, effective_from=at("2023-01-01T00:00:00"))
-    append(
+    customer.publish_notice(v2, "d" * 64, effective_from=utc("2023-01-01T00:00:00"))
+    f.append(
         customer, f.consent_granted("C-1", purpose="research", occurred_at="2023-02-01T00:00:00Z")
     )
-    answer = Views(customer).basis("C-1", "research", at=at("2023-03-01T00:00:00"), known_at=None)
+    answer = Views(customer).basis("C-1", "research", at=utc("2023-03-01T00:00:00"), known_at=None)
     assert (answer.lawful, answer.notice_version) == (True, "2023-01-01")
     assert bases(Views(customer), "research", "2022-06-01T00:00:00") == []
 
@@ -153,13 +145,13 @@ def test_a_purpose_added_by_a_later_notice_has_a_basis_only_under_it(customer: L
 def test_a_late_recorded_withdrawal_changes_what_was_true_but_not_what_we_knew(
     customer: Ledger, clock: FixedClock
 ) -> None:
-    append(
+    f.append(
         customer, f.consent_granted("C-1", purpose="profiling", occurred_at="2022-01-01T00:00:00Z")
     )
     first_knowledge = clock.now()
     clock.advance(timedelta(days=30))
     # a paper withdrawal dated in the past is recorded a month later
-    append(
+    f.append(
         customer,
         f.consent_withdrawn("C-1", purpose="profiling", occurred_at="2022-06-01T00:00:00Z"),
     )
@@ -173,7 +165,7 @@ def test_a_late_recorded_paper_consent_is_honest_on_both_clocks(
 ) -> None:
     before = clock.now()
     clock.advance(timedelta(days=1))
-    append(
+    f.append(
         customer, f.consent_granted("C-1", purpose="profiling", occurred_at="2021-12-01T00:00:00Z")
     )
     views = Views(customer)
@@ -182,14 +174,14 @@ def test_a_late_recorded_paper_consent_is_honest_on_both_clocks(
 
 
 def test_the_timeline_lists_every_interval(customer: Ledger) -> None:
-    append(
+    f.append(
         customer,
         f.consent_granted("C-1", occurred_at="2022-01-01T00:00:00Z"),
         f.consent_withdrawn("C-1", occurred_at="2022-02-01T00:00:00Z"),
         f.consent_granted("C-1", occurred_at="2022-03-01T00:00:00Z"),
     )
     answer = Views(customer).basis(
-        "C-1", "marketing", at=at("2022-02-15T00:00:00"), known_at=None, timeline=True
+        "C-1", "marketing", at=utc("2022-02-15T00:00:00"), known_at=None, timeline=True
     )
     assert answer.timeline is not None
     assert [(i.basis, i.since.date().isoformat()) for i in answer.timeline] == [

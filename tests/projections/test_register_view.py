@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
-import orjson
+from datetime import timedelta
 
 from ledger.application import Ledger
 from ledger.clock import FixedClock
 from projections.queries import Views
 from tests import factories as f
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
-def append(ledger: Ledger, *lines: dict) -> None:
-    ledger.append_batch([orjson.dumps(x) for x in lines])
+from tests.factories import utc
 
 
 def test_each_field_shows_its_latest_value_with_source_and_time(ledger: Ledger) -> None:
-    append(
+    f.append(
         ledger,
         f.subject_registered("C-1", occurred_at="2021-07-01T00:00:00Z"),
         f.personal_data("C-1", occurred_at="2021-07-01T00:00:00Z"),
@@ -34,32 +25,32 @@ def test_each_field_shows_its_latest_value_with_source_and_time(ledger: Ledger) 
     assert basic["personal_identity_code"].value == "131052-308T"
     assert basic["personal_identity_code"].source == "data_subject"
     assert (now.kind, now.controller) == ("person", f.RETAIL)
-    before = Views(ledger).subject("C-1", at=at("2022-01-01T00:00:00"), known_at=None)
+    before = Views(ledger).subject("C-1", at=utc("2022-01-01T00:00:00"), known_at=None)
     assert before.fields["customer_basic"]["name"].value == "Aino Virtanen"
 
 
 def test_a_late_recorded_correction_shows_only_for_what_was_true(
     ledger: Ledger, clock: FixedClock
 ) -> None:
-    append(
+    f.append(
         ledger,
         f.subject_registered("C-1", occurred_at="2021-07-01T00:00:00Z"),
         f.personal_data("C-1", occurred_at="2021-07-01T00:00:00Z"),
     )
     knew = clock.now()
     clock.advance(timedelta(days=10))
-    append(
+    f.append(
         ledger, f.personal_data("C-1", {"name": "Aino Lahti"}, occurred_at="2021-09-01T00:00:00Z")
     )
     views = Views(ledger)
-    true_then = views.subject("C-1", at=at("2022-01-01T00:00:00"), known_at=None)
-    known_then = views.subject("C-1", at=at("2022-01-01T00:00:00"), known_at=knew)
+    true_then = views.subject("C-1", at=utc("2022-01-01T00:00:00"), known_at=None)
+    known_then = views.subject("C-1", at=utc("2022-01-01T00:00:00"), known_at=knew)
     assert true_then.fields["customer_basic"]["name"].value == "Aino Lahti"
     assert known_then.fields["customer_basic"]["name"].value == "Aino Virtanen"
 
 
 def test_an_erased_field_is_gone_from_the_view_after_its_erasure(ledger: Ledger) -> None:
-    append(
+    f.append(
         ledger,
         f.subject_registered("C-1", occurred_at="2021-07-01T00:00:00Z"),
         f.personal_data("C-1", occurred_at="2021-07-01T00:00:00Z"),
@@ -67,18 +58,18 @@ def test_an_erased_field_is_gone_from_the_view_after_its_erasure(ledger: Ledger)
     )
     views = Views(ledger)
     assert set(
-        views.subject("C-1", at=at("2022-06-01T00:00:00"), known_at=None).fields["customer_basic"]
+        views.subject("C-1", at=utc("2022-06-01T00:00:00"), known_at=None).fields["customer_basic"]
     ) == {"personal_identity_code"}
     assert (
         "name"
-        in views.subject("C-1", at=at("2021-08-01T00:00:00"), known_at=None).fields[
+        in views.subject("C-1", at=utc("2021-08-01T00:00:00"), known_at=None).fields[
             "customer_basic"
         ]
     )
 
 
 def test_contracts_consents_and_objections_are_listed(ledger: Ledger) -> None:
-    append(
+    f.append(
         ledger,
         f.subject_registered("C-1", occurred_at="2021-07-01T00:00:00Z"),
         f.contract_started("C-1", occurred_at="2021-08-01T00:00:00Z"),
@@ -90,22 +81,22 @@ def test_contracts_consents_and_objections_are_listed(ledger: Ledger) -> None:
     answer = Views(ledger).subject("C-1", at=ledger.clock.now(), known_at=None)
     (contract,) = answer.contracts
     assert (contract.started_at, contract.ended_at) == (
-        at("2021-08-01T00:00:00"),
-        at("2023-01-01T00:00:00"),
+        utc("2021-08-01T00:00:00"),
+        utc("2023-01-01T00:00:00"),
     )
     (consent,) = answer.consents
     assert (consent.notice_version, consent.withdrawn_at) == (
         "2021-06-03",
-        at("2022-02-01T00:00:00"),
+        utc("2022-02-01T00:00:00"),
     )
     assert [o.purpose for o in answer.objections] == ["marketing"]
-    mid = Views(ledger).subject("C-1", at=at("2022-01-15T00:00:00"), known_at=None)
+    mid = Views(ledger).subject("C-1", at=utc("2022-01-15T00:00:00"), known_at=None)
     assert mid.consents[0].withdrawn_at is None
     assert mid.contracts[0].ended_at is None
 
 
 def test_the_views_hold_no_plaintext_personal_value(ledger: Ledger) -> None:
-    append(
+    f.append(
         ledger, f.subject_registered("C-1"), f.personal_data("C-1", {"name": "Väinö Ylläsjärvi"})
     )
     views = Views(ledger)

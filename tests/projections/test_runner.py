@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import orjson
 import pytest
 
 from ledger.application import Ledger
@@ -17,17 +16,13 @@ from projections.runner import ProjectionRunner
 from tests import factories as f
 
 
-def append(ledger: Ledger, *lines: dict) -> None:
-    ledger.append_batch([orjson.dumps(x) for x in lines])
-
-
 def test_catch_up_applies_each_event_once_and_tracks_the_position(ledger: Ledger) -> None:
-    append(ledger, f.subject_registered("C-1"), f.personal_data("C-1"))
+    f.append(ledger, f.subject_registered("C-1"), f.personal_data("C-1"))
     runner = ProjectionRunner(ledger, page_size=1)
     assert runner.catch_up() == 3  # the notice and two subject events
     assert set(runner.positions().values()) == {runner.head()}
     assert runner.catch_up() == 0
-    append(ledger, f.objection("C-1"))
+    f.append(ledger, f.objection("C-1"))
     assert runner.catch_up() == 1
     rows = runner.store.query("SELECT type FROM {t}v_trail ORDER BY position")
     assert [r["type"] for r in rows] == [
@@ -38,7 +33,7 @@ def test_catch_up_applies_each_event_once_and_tracks_the_position(ledger: Ledger
 
 
 def test_tracking_refuses_to_apply_a_position_twice(ledger: Ledger) -> None:
-    append(ledger, f.subject_registered("C-1"))
+    f.append(ledger, f.subject_registered("C-1"))
     runner = ProjectionRunner(ledger)
     runner.catch_up()
     with pytest.raises(Exception, match="tracking"), runner.store.transaction() as tx:
@@ -57,7 +52,7 @@ class Exploding(AuditTrailProjection):
 
 
 def test_a_failing_handler_stops_its_projection_naming_the_event(ledger: Ledger) -> None:
-    append(
+    f.append(
         ledger,
         f.subject_registered("C-1"),
         f.personal_data("C-1"),
@@ -83,7 +78,7 @@ def test_a_failing_handler_stops_its_projection_naming_the_event(ledger: Ledger)
 def test_wait_returns_once_the_views_reach_a_position(ledger: Ledger) -> None:
     runner = ProjectionRunner(ledger)
     runner.catch_up()
-    append(ledger, f.subject_registered("C-1"))
+    f.append(ledger, f.subject_registered("C-1"))
     with pytest.raises(TimeoutError):
         runner.wait(runner.head(), timeout=0.1)
     runner.catch_up()

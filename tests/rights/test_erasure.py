@@ -8,7 +8,6 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
-import orjson
 import pytest
 
 from ledger.application import Ledger
@@ -23,10 +22,6 @@ from tests import factories as f
 
 NAME = "Sigrid Äijälä-Ströhm"
 CODE = "010594Y9032"
-
-
-def append(ledger: Ledger, *lines: dict) -> None:
-    ledger.append_batch([orjson.dumps(x) for x in lines])
 
 
 def store_bytes(store_url: str) -> bytes:
@@ -45,7 +40,7 @@ def store_bytes(store_url: str) -> bytes:
 
 @pytest.fixture
 def customer(ledger: Ledger) -> Ledger:
-    append(
+    f.append(
         ledger,
         f.subject_registered("C-1", occurred_at="2021-07-01T00:00:00Z"),
         f.personal_data("C-1", {"name": NAME, "personal_identity_code": CODE},
@@ -77,7 +72,7 @@ def test_erasing_a_customer_with_a_running_contract_holds_the_statutory_categori
 def test_after_the_holds_end_everything_goes_and_the_reference_no_longer_finds_the_subject(
     customer: Ledger, clock: FixedClock, store_url: str
 ) -> None:
-    append(customer, f.contract_ended("C-1", occurred_at="2022-05-01T00:00:00Z"))
+    f.append(customer, f.contract_ended("C-1", occurred_at="2022-05-01T00:00:00Z"))
     subject_id = customer.subject_id("C-1")
     held = erase(customer, "C-1", reason="request R-17").held
     assert {h.category: h.until for h in held} == {
@@ -130,7 +125,7 @@ def test_erasing_one_category_keeps_the_rest(customer: Ledger) -> None:
 
 def test_new_data_after_an_erasure_gets_a_new_key(customer: Ledger) -> None:
     erase(customer, "C-1", reason="R-9", categories=["cookies"])
-    append(
+    f.append(
         customer,
         f.personal_data(
             "C-1",

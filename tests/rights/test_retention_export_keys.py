@@ -24,13 +24,9 @@ from projections.retention.view import list_retention
 from tests import factories as f
 
 
-def append(ledger: Ledger, *lines: dict) -> None:
-    ledger.append_batch([orjson.dumps(x) for x in lines])
-
-
 @pytest.fixture
 def history(ledger: Ledger) -> Ledger:
-    append(
+    f.append(
         ledger,
         f.subject_registered("C-1", occurred_at="2021-07-01T00:00:00Z"),
         f.personal_data("C-1", occurred_at="2021-07-01T00:00:00Z"),
@@ -153,7 +149,7 @@ def test_rotating_the_master_key_rewraps_every_key_without_touching_events(
     assert history.recorder.max_notification_id() == before
     reopened = Ledger(parse_store_url(store_url), key_source)
     assert reopened.stream(reopened.subject_id("C-1"))[1].data.fields["name"] == "Aino Virtanen"
-    append(reopened, f.objection("C-1", idempotency_key="after-rotation"))
+    f.append(reopened, f.objection("C-1", idempotency_key="after-rotation"))
     key_source.path.write_text(old_text)
     stale = Ledger(parse_store_url(store_url), key_source)
     with pytest.raises(KeyUnavailable, match="is not the one this store was created with"):

@@ -1,0 +1,100 @@
+"""Read side: catch-up rate of every projection from position 0, and basis latency.
+
+Run from the project folder::
+
+    .venv/bin/python bench/read.py [--subjects 100000] [--only sqlite|postgres]
+
+For each store: fills a fresh store with a generated register (about 10.5 events
+per subject: 100,000 subjects give about 1,050,000 events), then
+
+* rebuilds all projections together from position 0 (``ProjectionRunner.rebuild``)
+  and prints events/s, the process's resident memory at 10%, 50% and 100% of the
+  replay (flat figures mean memory does not grow with the log) and its peak;
+* asks ``basis`` for random (subject, purpose, instant) triples through the same
+  query path the command line uses (``Views.basis``: indexed view queries, the
+  interval computation and the evidence's leaf hashes) and prints p50 and p99.
+
+Not a timed test: it prints figures. The machine's speed drifts; compare figures
+from one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+from datetime import timedelta
+
+from bench.population import RssMarks, build, stores
+from ledger.application import Ledger
+from projections.queries import Views
+from projections.runner import ProjectionRunner
+
+PURPOSES = ("marketing", "billing", "profiling", "customer_relationship", "development")
+
+
+def catch_up(ledger: Ledger) -> dict[str, float]:
+    """Rebuild every view; events/s and memory along the way."""
+    runner = ProjectionRunner(ledger)
+    progress = RssMarks()
+    began = time.perf_counter()
+    count = runner.rebuild(progress=progress)
+    seconds = time.perf_counter() - began
+    return {
+        "events": count,
+        "seconds": seconds,
+        "rate": count / seconds,
+        **progress.figures(),
+    }
+
+
+def basis_latency(ledger: Ledger, queries: int, seed: int) -> dict[str, float]:
+    """p50 and p99 of basis answers for random subjects, purposes and instants."""
+    views = Views(ledger)
+    refs = [r["ref"] for r in views.store.query("SELECT ref FROM {t}ledger_subjects")]
+    rng = random.Random(seed)
+    start = ledger.notices.versions[0].effective_from
+    span = (ledger.clock.now() - start).total_seconds()
+    timings = []
+    for _ in range(queries):
+        ref, purpose = rng.choice(refs), rng.choice(PURPOSES)
+        when = start + timedelta(seconds=rng.uniform(0, span))
+        began = time.perf_counter()
+        views.basis(ref, purpose, at=when, known_at=None)
+        timings.append((time.perf_counter() - began) * 1000)
+    quantiles = statistics.quantiles(timings, n=100)
+    return {"queries": queries, "subjects": len(refs), "p50": quantiles[49], "p99": quantiles[98]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subjects", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=2000)
+    parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--only", choices=["sqlite", "postgres"])
+    args = parser.parse_args()
+    with stores(args.postgres_url, args.only) as each:
+        for name, url, folder in each:
+            ledger, events, seconds = build(url, folder, args.subjects)
+            print(
+                f"{name}: loaded {events:,} events for {args.subjects:,} subjects"
+                f" in {seconds:.0f} s ({events / seconds:,.0f} events/s)"
+            )
+            caught = catch_up(ledger)
+            print(
+                f"{name}: rebuild of all projections: {caught['events']:,} events in"
+                f" {caught['seconds']:.1f} s = {caught['rate']:,.0f} events/s; RSS MiB at"
+                f" 10% {caught['rss_10']:.0f}, 50% {caught['rss_50']:.0f},"
+                f" 100% {caught['rss_100']:.0f}; peak {caught['peak']:.0f}"
+            )
+            latency = basis_latency(ledger, args.queries, seed=1)
+            print(
+                f"{name}: basis over {latency['subjects']:,} subjects, {args.queries} queries:"
+                f" p50 {latency['p50']:.2f} ms, p99 {latency['p99']:.2f} ms"
+            )
+            ledger.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,225 @@
+"""The SQLite recorder: the library's events table plus the ledger's side tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import Notification as _Notification
+from eventsourcing.persistence import StoredEvent as _StoredEvent
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+
+from ledger.persistence.recorders import KeyRow, Shredding, SideRows
+
+if TYPE_CHECKING:
+    from eventsourcing.persistence import Notification, StoredEvent
+    from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore
+
+_IN_CHUNK = 900
+"""Ids per query, below SQLite's bound on parameters per statement."""
+
+
+def _chunks(items: Iterable[Any]) -> Iterable[list[Any]]:
+    batch = list(dict.fromkeys(items))
+    for start in range(0, len(batch), _IN_CHUNK):
+        yield batch[start : start + _IN_CHUNK]
+
+
+class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
+    """SQLite store: the library's events table plus the ledger's side tables."""
+
+    datastore: SQLiteDatastore
+
+    def construct_create_table_statements(self) -> list[str]:
+        statements = super().construct_create_table_statements()
+        statements += [
+            "CREATE TABLE IF NOT EXISTS ledger_subjects (ref TEXT PRIMARY KEY,"
+            " subject_id TEXT NOT NULL UNIQUE, registered_at TEXT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS ledger_idempotency (key_digest BLOB PRIMARY KEY,"
+            " content_digest BLOB NOT NULL, originator_id TEXT NOT NULL,"
+            " originator_version INTEGER NOT NULL) WITHOUT ROWID",
+            "CREATE TABLE IF NOT EXISTS ledger_keys (subject_id TEXT NOT NULL,"
+            " category TEXT NOT NULL, key_version INTEGER NOT NULL, wrapped BLOB,"
+            " master_key_id TEXT NOT NULL, created_at TEXT NOT NULL, destroyed_at TEXT,"
+            " PRIMARY KEY (subject_id, category, key_version)) WITHOUT ROWID",
+            "CREATE TABLE IF NOT EXISTS ledger_meta (name TEXT PRIMARY KEY, value BLOB NOT NULL)",
+        ]
+        return statements
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        side: SideRows = kwargs.get("side") or SideRows()
+        if side.subjects:
+            c.executemany(
+                "INSERT INTO ledger_subjects VALUES (?,?,?)",
+                [(ref, sid.hex, at.isoformat()) for ref, sid, at in side.subjects],
+            )
+        if side.idempotency:
+            c.executemany(
+                "INSERT INTO ledger_idempotency VALUES (?,?,?,?)",
+                [(k, d, oid.hex, v) for k, d, oid, v in side.idempotency],
+            )
+        if side.keys:
+            c.executemany(
+                "INSERT INTO ledger_keys VALUES (?,?,?,?,?,?,NULL)",
+                [
+                    (k.subject_id.hex, k.category, k.key_version, k.wrapped,
+                     k.master_key_id, k.created_at.isoformat())
+                    for k in side.keys
+                ],
+            )  # fmt: skip
+        if side.shredding is not None:
+            self._shred(c, side.shredding)
+        return self._insert_rows(c, stored_events)
+
+    def _shred(self, c: SQLiteCursor, shred: Shredding) -> None:
+        """Destroy keys; secure_delete zeroes the freed bytes in the file's pages."""
+        c.execute("PRAGMA secure_delete = ON")
+        sid = shred.subject_id.hex
+        c.executemany(
+            "UPDATE ledger_keys SET wrapped = NULL, destroyed_at = ?"
+            " WHERE subject_id = ? AND category = ? AND wrapped IS NOT NULL",
+            [(shred.at.isoformat(), sid, category) for category in shred.categories],
+        )
+        if shred.remove_reference:
+            c.execute("DELETE FROM ledger_subjects WHERE subject_id = ?", (sid,))
+            c.execute("DELETE FROM ledger_idempotency WHERE originator_id = ?", (sid,))
+
+    def select_all_keys(self) -> list[KeyRow]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT * FROM ledger_keys WHERE wrapped IS NOT NULL")
+            return [
+                KeyRow(UUID(r[0]), r[1], r[2], bytes(r[3]), r[4], datetime.fromisoformat(r[5]))
+                for r in c.fetchall()
+            ]
+
+    def rewrap(self, rows: Sequence[KeyRow], meta: dict[str, bytes]) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute("PRAGMA secure_delete = ON")
+            c.executemany(
+                "UPDATE ledger_keys SET wrapped = ?, master_key_id = ?"
+                " WHERE subject_id = ? AND category = ? AND key_version = ?",
+                [(k.wrapped, k.master_key_id, k.subject_id.hex, k.category, k.key_version)
+                 for k in rows],
+            )  # fmt: skip
+            c.executemany("UPDATE ledger_meta SET value = ? WHERE name = ?",
+                          [(v, n) for n, v in meta.items()])  # fmt: skip
+        self.checkpoint_wal()
+
+    def checkpoint_wal(self) -> None:
+        """Fold the write-ahead log into the file and empty it (old page images go)."""
+        with self.datastore.get_connection(commit=True) as conn:
+            conn.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def _insert_rows(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent]) -> list[int]:
+        """One executemany; the writer lock makes the new rowids max+1 .. max+n.
+
+        The library inserts row by row to read each ``lastrowid``; under SQLite's
+        single writer the ids of a batch are consecutive, so one statement does.
+        """
+        c.execute(f"SELECT MAX(rowid) FROM {self.events_table_name}")
+        start = (c.fetchone()[0] or 0) + 1
+        c.executemany(
+            self.insert_events_statement,
+            [
+                (e.originator_id.hex, e.originator_version, e.topic, e.state)  # type: ignore[union-attr]
+                for e in stored_events
+            ],
+        )
+        ids = list(range(start, start + len(stored_events)))
+        c.execute(f"SELECT MAX(rowid) FROM {self.events_table_name}")
+        if ids and c.fetchone()[0] != ids[-1]:
+            msg = "SQLite did not number the batch consecutively"
+            raise IntegrityError(msg)
+        return ids
+
+    def _select_in(self, sql: str, values: Iterable[Any]) -> list[Any]:
+        rows: list[Any] = []
+        with self.datastore.transaction(commit=False) as c:
+            for chunk in _chunks(values):
+                c.execute(sql.format(",".join("?" * len(chunk))), chunk)
+                rows += c.fetchall()
+        return rows
+
+    def select_subjects(self, refs: Iterable[str]) -> dict[str, UUID]:
+        sql = "SELECT ref, subject_id FROM ledger_subjects WHERE ref IN ({})"
+        return {r[0]: UUID(r[1]) for r in self._select_in(sql, refs)}
+
+    def select_streams(self, ids: Iterable[UUID]) -> list[StoredEvent]:
+        sql = (
+            f"SELECT originator_id, originator_version, topic, state FROM {self.events_table_name}"
+            " WHERE originator_id IN ({}) ORDER BY originator_id, originator_version"
+        )
+        return [
+            _StoredEvent(originator_id=UUID(r[0]), originator_version=r[1], topic=r[2],
+                         state=bytes(r[3]))
+            for r in self._select_in(sql, (i.hex for i in ids))
+        ]  # fmt: skip
+
+    def select_refs(self, subject_ids: Iterable[UUID]) -> dict[UUID, str]:
+        sql = "SELECT ref, subject_id FROM ledger_subjects WHERE subject_id IN ({})"
+        return {UUID(r[1]): r[0] for r in self._select_in(sql, (i.hex for i in subject_ids))}
+
+    def select_idempotency(self, digests: Iterable[bytes]) -> dict[bytes, bytes]:
+        sql = "SELECT key_digest, content_digest FROM ledger_idempotency WHERE key_digest IN ({})"
+        return {bytes(r[0]): bytes(r[1]) for r in self._select_in(sql, digests)}
+
+    def select_stream_versions(self, ids: Iterable[UUID]) -> dict[UUID, int]:
+        sql = (
+            f"SELECT originator_id, MAX(originator_version) FROM {self.events_table_name}"
+            " WHERE originator_id IN ({}) GROUP BY originator_id"
+        )
+        return {UUID(r[0]): r[1] for r in self._select_in(sql, (i.hex for i in ids))}
+
+    def select_keys(self, subject_ids: Iterable[UUID]) -> list[KeyRow]:
+        sql = "SELECT * FROM ledger_keys WHERE subject_id IN ({})"
+        return [
+            KeyRow(
+                UUID(r[0]),
+                r[1],
+                r[2],
+                None if r[3] is None else bytes(r[3]),
+                r[4],
+                datetime.fromisoformat(r[5]),
+                None if r[6] is None else datetime.fromisoformat(r[6]),
+            )
+            for r in self._select_in(sql, (i.hex for i in subject_ids))
+        ]
+
+    def select_positions(self, originator_id: UUID) -> dict[int, int]:
+        sql = (
+            f"SELECT originator_version, rowid FROM {self.events_table_name}"
+            " WHERE originator_id = ?"
+        )
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(sql, (originator_id.hex,))
+            return {r[0]: r[1] for r in c.fetchall()}
+
+    def select_at_positions(self, positions: Iterable[int]) -> list[Notification]:
+        sql = f"SELECT rowid, * FROM {self.events_table_name} WHERE rowid IN ({{}})"
+        return [
+            _Notification(
+                id=r[0], originator_id=UUID(r[1]), originator_version=r[2], topic=r[3],
+                state=bytes(r[4]),
+            )
+            for r in self._select_in(sql, positions)
+        ]  # fmt: skip
+
+    def get_meta(self, name: str) -> bytes | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT value FROM ledger_meta WHERE name = ?", (name,))
+            row = c.fetchone()
+        return None if row is None else bytes(row[0])
+
+    def put_meta(self, values: dict[str, bytes]) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.executemany("INSERT INTO ledger_meta VALUES (?,?)", list(values.items()))
+
+    def has_ledger_tables(self) -> bool:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='ledger_meta'")
+            return c.fetchone() is not None
