@@ -75,29 +75,31 @@ class Report:
         }
 
 
-def _events(ledger: Ledger, page: int) -> Iterator[tuple[int, bytes]]:
-    position = 0
-    while rows := ledger.recorder.select_notifications(position, page, inclusive_of_start=False):
-        for n in rows:
-            yield (
-                n.id,
-                event_leaf_hash(
-                    n.id, stored_uuid(n.originator_id), n.originator_version, n.topic, n.state
-                ),
-            )
-        position = rows[-1].id
+def _events(sealer: Sealer, page: int) -> Iterator[tuple[int, bytes]]:
+    """(position, recomputed leaf hash) of every stored event, streamed in log order."""
+    store = sealer.store
+    table = sealer.ledger.recorder.events_table_name  # type: ignore[attr-defined]
+    position = "rowid" if store.kind == "sqlite" else "notification_id"
+    sql = (
+        f"SELECT {position} AS position, originator_id, originator_version, topic, state"
+        f" FROM {{t}}{table} ORDER BY {position}"
+    )
+    for r in store.stream(sql, page):
+        n = r["position"]
+        leaf = event_leaf_hash(
+            n,
+            stored_uuid(r["originator_id"]),
+            r["originator_version"],
+            r["topic"],
+            bytes(r["state"]),
+        )
+        yield n, leaf
 
 
 def _leaves(sealer: Sealer, page: int) -> Iterator[tuple[int, int, bytes]]:
-    start = 0
-    while rows := sealer.store.query(
-        "SELECT leaf_index, position, hash FROM {t}ledger_merkle_leaves WHERE leaf_index >= ?"
-        " ORDER BY leaf_index LIMIT ?",
-        (start, page),
-    ):
-        for r in rows:
-            yield r["leaf_index"], r["position"], bytes(r["hash"])
-        start = rows[-1]["leaf_index"] + 1
+    sql = "SELECT leaf_index, position, hash FROM {t}ledger_merkle_leaves ORDER BY leaf_index"
+    for index, position, digest in sealer.store.stream(sql, page, tuples=True):
+        yield index, position, bytes(digest)
 
 
 class _Walk:
@@ -206,7 +208,7 @@ def verify(
     report.checkpoint = checkpoints[-1] if checkpoints else None
     report.sealed = sealer.tree().size
     head = ledger.recorder.max_notification_id() or 0
-    events = _events(ledger, page)
+    events = _events(sealer, page)
     if progress is not None:
         events = _reporting(events, progress, head)
     walk = _Walk(report, {c.size: c for c in checkpoints}, sealer.last_sealed_position())

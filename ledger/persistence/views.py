@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
+from psycopg.rows import dict_row, tuple_row
 from psycopg.sql import SQL, Identifier
 
 if TYPE_CHECKING:
@@ -101,13 +102,28 @@ class ViewStore:
             cursor.execute(self.sql(sql), params)
             return list(cursor.fetchall())
 
-    def stream(self, sql: str, chunk: int = 5000) -> Iterator[Any]:
-        """Rows of one read-only statement, fetched in chunks (bounded memory)."""
-        with self.datastore.transaction(commit=False) as cursor:
+    def stream(self, sql: str, chunk: int = 5000, *, tuples: bool = False) -> Iterator[Any]:
+        """Rows of one read-only statement, fetched in chunks (bounded memory).
+
+        On PostgreSQL a named (server-side) cursor, in binary: a plain one would load
+        the whole result into the client. SQLite's cursors step through the result
+        already. ``tuples`` gives plain tuples (faster) instead of rows by name.
+        """
+        if self.kind == "sqlite":
+            with self.datastore.transaction(commit=False) as cursor:
+                cursor.execute(self.sql(sql))
+                while rows := cursor.sqlite_cursor.fetchmany(chunk):
+                    yield from (tuple(r) for r in rows) if tuples else rows
+            return
+        factory = tuple_row if tuples else dict_row
+        with (
+            self.datastore.get_connection() as conn,
+            conn.transaction(force_rollback=True),
+            conn.cursor(name="ledger_stream", row_factory=factory, binary=True) as cursor,
+        ):
+            cursor.itersize = chunk
             cursor.execute(self.sql(sql))
-            raw = getattr(cursor, "sqlite_cursor", cursor)  # the library wraps sqlite3's
-            while rows := raw.fetchmany(chunk):
-                yield from rows
+            yield from cursor
 
     def position(self, projection: str) -> int:
         """The last position a projection has applied (0 before the first)."""
