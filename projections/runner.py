@@ -121,4 +121,6 @@ class ProjectionRunner:
                 projection.drop(tx)
         for projection in self.projections:
             projection.create()
-        return self.catch_up(progress=progress)
+        count = self.catch_up(progress=progress)
+        self.store.analyze([t for p in self.projections for t in p.tables])
+        return count

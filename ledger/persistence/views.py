@@ -125,6 +125,20 @@ class ViewStore:
             cursor.execute(self.sql(sql))
             yield from cursor
 
+    def analyze(self, tables: Sequence[str]) -> None:
+        """Refresh the planner's statistics after a bulk load (PostgreSQL).
+
+        Right after a rebuild the tables have no statistics, and autovacuum would
+        gather them later while queries already run.
+        """
+        if self.kind == "sqlite":
+            return
+        with self.datastore.get_connection() as conn:
+            for table in tables:
+                conn.execute(
+                    SQL("ANALYZE {}.{}").format(Identifier(self.schema), Identifier(table))
+                )
+
     def position(self, projection: str) -> int:
         """The last position a projection has applied (0 before the first)."""
         return self.tracking.max_tracking_id(projection) or 0
