@@ -8,6 +8,7 @@ each fresh (a temporary file, a new schema dropped afterwards).
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import shutil
@@ -65,6 +66,15 @@ def build(url: str, key_dir: Path, subjects: int, seed: int = 7) -> tuple[Ledger
     for result in ledger.append_stream((orjson.dumps(x) for x in lines), batch_size=1000):
         appended += result.appended
     return ledger, appended, time.perf_counter() - began
+
+
+def arguments(description: str) -> argparse.ArgumentParser:
+    """The options every population benchmark takes."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--subjects", type=int, default=100_000)
+    parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--only", choices=["sqlite", "postgres"])
+    return parser
 
 
 @contextlib.contextmanager

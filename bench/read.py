@@ -20,13 +20,12 @@ from one run.
 
 from __future__ import annotations
 
-import argparse
 import random
 import statistics
 import time
 from datetime import timedelta
 
-from bench.population import RssMarks, build, stores
+from bench.population import RssMarks, arguments, build, stores
 from ledger.application import Ledger
 from projections.queries import Views
 from projections.runner import ProjectionRunner
@@ -68,11 +67,8 @@ def basis_latency(ledger: Ledger, queries: int, seed: int) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--subjects", type=int, default=100_000)
+    parser = arguments(__doc__.splitlines()[0])
     parser.add_argument("--queries", type=int, default=2000)
-    parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
-    parser.add_argument("--only", choices=["sqlite", "postgres"])
     args = parser.parse_args()
     with stores(args.postgres_url, args.only) as each:
         for name, url, folder in each:

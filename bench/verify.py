@@ -15,12 +15,11 @@ through the same path as ``ledger prove``, reading stored leaves and subtree roo
 
 from __future__ import annotations
 
-import argparse
 import random
 import statistics
 import time
 
-from bench.population import RssMarks, build, stores
+from bench.population import RssMarks, arguments, build, stores
 from ledger.application import Ledger
 from ledger.integrity.verifier import check_inclusion
 from ledger.proofs import prove_inclusion
@@ -81,11 +80,8 @@ def proofs(ledger: Ledger, count: int) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--subjects", type=int, default=100_000)
+    parser = arguments(__doc__.splitlines()[0])
     parser.add_argument("--proofs", type=int, default=200)
-    parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
-    parser.add_argument("--only", choices=["sqlite", "postgres"])
     args = parser.parse_args()
     with stores(args.postgres_url, args.only) as each:
         for name, url, folder in each:

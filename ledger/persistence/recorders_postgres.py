@@ -61,39 +61,43 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
     ) -> None:
         side: SideRows = kwargs.get("side") or SideRows()
         if side.subjects:
-            curs.execute(
-                SQL(
-                    "INSERT INTO {schema}.ledger_subjects"
-                    " SELECT * FROM unnest(%b::text[], %b::uuid[], %b::timestamptz[])"
-                ).format(schema=self._schema),
-                [list(col) for col in zip(*side.subjects, strict=True)],
+            columns = [list(col) for col in zip(*side.subjects, strict=True)]
+            self._insert_arrays_into(
+                curs, "ledger_subjects", ("text", "uuid", "timestamptz"), columns
             )
         if side.idempotency:
-            curs.execute(
-                SQL(
-                    "INSERT INTO {schema}.ledger_idempotency"
-                    " SELECT * FROM unnest(%b::bytea[], %b::bytea[], %b::uuid[], %b::bigint[])"
-                ).format(schema=self._schema),
-                [list(col) for col in zip(*side.idempotency, strict=True)],
+            columns = [list(col) for col in zip(*side.idempotency, strict=True)]
+            self._insert_arrays_into(
+                curs, "ledger_idempotency", ("bytea", "bytea", "uuid", "bigint"), columns
             )
         if side.keys:
-            curs.execute(
-                SQL(
-                    "INSERT INTO {schema}.ledger_keys SELECT *, NULL FROM unnest(%b::uuid[],"
-                    " %b::text[], %b::integer[], %b::bytea[], %b::text[], %b::timestamptz[])"
-                ).format(schema=self._schema),
-                [
-                    [k.subject_id for k in side.keys],
-                    [k.category for k in side.keys],
-                    [k.key_version for k in side.keys],
-                    [k.wrapped for k in side.keys],
-                    [k.master_key_id for k in side.keys],
-                    [k.created_at for k in side.keys],
-                ],
-            )
-
+            keys = side.keys
+            columns = [
+                [k.subject_id for k in keys], [k.category for k in keys],
+                [k.key_version for k in keys], [k.wrapped for k in keys],
+                [k.master_key_id for k in keys], [k.created_at for k in keys],
+            ]  # fmt: skip
+            types = ("uuid", "text", "integer", "bytea", "text", "timestamptz")
+            # destroyed_at starts empty
+            self._insert_arrays_into(curs, "ledger_keys", types, columns, tail=", NULL")
         if side.shredding is not None:
             self._shred(curs, side.shredding)
+
+    def _insert_arrays_into(
+        self,
+        curs: Cursor[DictRow],
+        table: str,
+        types: tuple[str, ...],
+        columns: list[list[Any]],
+        *,
+        tail: str = "",
+    ) -> None:
+        """One INSERT of many rows: one binary array per column, unnested."""
+        arrays = ", ".join(f"%b::{t}[]" for t in types)
+        statement = SQL(
+            "INSERT INTO {schema}.{table} SELECT *" + tail + " FROM unnest(" + arrays + ")"
+        )
+        curs.execute(statement.format(schema=self._schema, table=Identifier(table)), columns)
 
     def _shred(self, curs: Cursor[DictRow], shred: Shredding) -> None:
         curs.execute(
