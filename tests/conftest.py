@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import itertools
 import os
+import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -90,3 +92,33 @@ def ledger(
     )
     yield instance
     instance.close()
+
+
+Exec = Callable[[str, tuple[Any, ...]], list[Any]]
+
+
+@pytest.fixture
+def raw(store_url: str) -> Iterator[tuple[Exec, str, str]]:
+    """Run SQL on the store behind the ledger's back: (exec, events table, id column)."""
+    store = parse_store_url(store_url)
+    if store.sqlite_path is not None:
+        conn = sqlite3.connect(store.sqlite_path, isolation_level=None)
+
+        def run_sqlite(sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+            return conn.execute(sql.replace("%s", "?"), params).fetchall()
+
+        yield run_sqlite, "stored_events", "rowid"
+        conn.close()
+        return
+    env = store.env
+    with psycopg.connect(
+        dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=int(env["POSTGRES_PORT"]),
+        user=env["POSTGRES_USER"], autocommit=True,
+    ) as pg:  # fmt: skip
+        pg.execute(f'SET search_path TO "{store.schema}"')
+
+        def run_pg(sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+            cursor = pg.execute(sql, params)
+            return cursor.fetchall() if cursor.description else []
+
+        yield run_pg, "ledger_events", "notification_id"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -12,13 +11,13 @@ import pytest
 
 from ledger.cli import run_captured
 from tests import factories as f
-from tests.conftest import EXAMPLE_REGISTER
+from tests.conftest import EXAMPLE_REGISTER, Exec
 
 
 @pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+def store(store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("LEDGER_MASTER_KEY_FILE", str(tmp_path / "keys" / "l.master.key"))
-    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    url = store_url
     code, out, _ = run_captured(["init", "--store", url, "--register", str(EXAMPLE_REGISTER)])
     assert code == 0
     assert orjson.loads(out)["checkpoint"]["size"] == 1
@@ -41,10 +40,9 @@ def test_verify_reports_ok_with_the_latest_checkpoint(store: str) -> None:
     assert "verify [" in err
 
 
-def test_verify_exits_5_and_names_the_position(store: str) -> None:
-    path = store.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as db:
-        db.execute("UPDATE stored_events SET topic = 'ConsentGranted' WHERE rowid = 3")
+def test_verify_exits_5_and_names_the_position(store: str, raw: tuple[Exec, str, str]) -> None:
+    run, table, pos = raw
+    run(f"UPDATE {table} SET topic = 'ConsentGranted' WHERE {pos} = %s", (3,))
     code, out, _ = run_captured(["verify", "--store", store])
     assert code == 5
     found = orjson.loads(out)["problems"]

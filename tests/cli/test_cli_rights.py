@@ -14,9 +14,9 @@ from tests.conftest import EXAMPLE_REGISTER
 
 
 @pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+def store(store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("LEDGER_MASTER_KEY_FILE", str(tmp_path / "l.master.key"))
-    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    url = store_url
     assert run_captured(["init", "--store", url, "--register", str(EXAMPLE_REGISTER)])[0] == 0
     lines = [
         f.subject_registered("C-1", occurred_at="2021-07-01T00:00:00Z"),

@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import stat
-from collections.abc import Callable, Iterator
-from typing import Any
 
 import orjson
-import psycopg
 import pytest
 
 from ledger.application import Ledger
 from ledger.errors import VerificationFailed
-from ledger.persistence.store import parse_store_url
 from ledger.sealing import Sealer
 from ledger.verification import verify
 from tests import factories as f
-
-Exec = Callable[[str, tuple[Any, ...]], list[Any]]
+from tests.conftest import Exec
 
 
 @pytest.fixture
@@ -30,33 +24,6 @@ def sealed(ledger: Ledger) -> Ledger:
         )
         Sealer(ledger).seal()
     return ledger  # 9 events (the notice and 8), 4 checkpoints
-
-
-@pytest.fixture
-def raw(store_url: str) -> Iterator[tuple[Exec, str, str]]:
-    """Run SQL on the store behind the ledger's back: (exec, events table, id column)."""
-    store = parse_store_url(store_url)
-    if store.sqlite_path is not None:
-        conn = sqlite3.connect(store.sqlite_path, isolation_level=None)
-
-        def run_sqlite(sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-            return conn.execute(sql.replace("%s", "?"), params).fetchall()
-
-        yield run_sqlite, "stored_events", "rowid"
-        conn.close()
-        return
-    env = store.env
-    with psycopg.connect(
-        dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=int(env["POSTGRES_PORT"]),
-        user=env["POSTGRES_USER"], autocommit=True,
-    ) as pg:  # fmt: skip
-        pg.execute(f'SET search_path TO "{store.schema}"')
-
-        def run_pg(sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-            cursor = pg.execute(sql, params)
-            return cursor.fetchall() if cursor.description else []
-
-        yield run_pg, "ledger_events", "notification_id"
 
 
 def problems(ledger: Ledger) -> list[tuple[str, int | None]]:
