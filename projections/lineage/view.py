@@ -25,7 +25,7 @@ def get_lineage(store: ViewStore, subject_id: UUID, field: str | None) -> list[D
             ChangeAnswer(
                 position=r["position"], occurred_at=instant(r["occurred_at"]),
                 recorded_at=instant(r["recorded_at"]), source=r["source"],
-                upstream_reference=r["upstream_reference"], removed=r["sealed"] is None,
+                upstream_reference=r["upstream_reference"], removed=bool(r["removed"]),
             )
         )  # fmt: skip
     out = []

@@ -17,7 +17,7 @@ class RegisterViewProjection(Projection):
     """Subjects, field history (sealed), and contract/consent/objection events."""
 
     name = "register_view"
-    tables = ("v_subjects", "v_fields", "v_relations", "v_erasures")
+    tables = ("v_subjects", "v_fields", "v_sealed", "v_relations", "v_erasures")
     ddl = (
         "CREATE TABLE IF NOT EXISTS {t}v_subjects (subject_id TEXT PRIMARY KEY, kind TEXT NOT NULL,"
         " controller TEXT NOT NULL, position {bigint} NOT NULL, occurred_at {bigint} NOT NULL,"
@@ -25,8 +25,10 @@ class RegisterViewProjection(Projection):
         "CREATE TABLE IF NOT EXISTS {t}v_fields (subject_id TEXT NOT NULL,"
         " position {bigint} NOT NULL, field TEXT NOT NULL, category TEXT NOT NULL,"
         " version {bigint} NOT NULL, occurred_at {bigint} NOT NULL,"
-        " recorded_at {bigint} NOT NULL, source TEXT, sealed TEXT, upstream_reference TEXT,"
-        " PRIMARY KEY (subject_id, position, field))",
+        " recorded_at {bigint} NOT NULL, source TEXT, removed INTEGER NOT NULL,"
+        " upstream_reference TEXT, PRIMARY KEY (subject_id, position, field))",
+        "CREATE TABLE IF NOT EXISTS {t}v_sealed (subject_id TEXT NOT NULL,"
+        " position {bigint} NOT NULL, sealed TEXT NOT NULL, PRIMARY KEY (subject_id, position))",
         "CREATE TABLE IF NOT EXISTS {t}v_relations (subject_id TEXT NOT NULL,"
         " position {bigint} NOT NULL, type TEXT NOT NULL, occurred_at {bigint} NOT NULL,"
         " recorded_at {bigint} NOT NULL, purpose TEXT, controller TEXT, contract TEXT,"
@@ -40,6 +42,7 @@ class RegisterViewProjection(Projection):
     def apply(self, tx: Tx, events: Sequence[RawEvent]) -> None:
         subjects: list[tuple[Any, ...]] = []
         fields: list[tuple[Any, ...]] = []
+        sealed: list[tuple[Any, ...]] = []
         relations: list[tuple[Any, ...]] = []
         erasures: list[tuple[Any, ...]] = []
         for e in events:
@@ -48,15 +51,15 @@ class RegisterViewProjection(Projection):
             if e.type == "SubjectRegistered":
                 subjects.append((sid, d["kind"], d["controller"], e.position, *at))
             elif e.type in _FIELD_EVENTS:
-                sealed, upstream = d["fields"]["sealed"], d.get("upstream_reference")
+                upstream = d.get("upstream_reference")
+                sealed.append((sid, e.position, d["fields"]["sealed"]))
                 fields += [
-                    (sid, e.position, name, d["category"], e.version, *at, e.source, sealed,
-                     upstream)
+                    (sid, e.position, name, d["category"], e.version, *at, e.source, 0, upstream)
                     for name in d["fields"]["names"]
-                ]  # fmt: skip
+                ]
             elif e.type == "PersonalDataErased":
                 fields += [
-                    (sid, e.position, name, d["category"], e.version, *at, e.source, None, None)
+                    (sid, e.position, name, d["category"], e.version, *at, e.source, 1, None)
                     for name in d["fields"]
                 ]
             elif e.type == "SubjectErased":
@@ -70,5 +73,6 @@ class RegisterViewProjection(Projection):
                 )  # fmt: skip
         tx.insert("v_subjects", subjects)
         tx.insert("v_fields", fields)
+        tx.insert("v_sealed", sealed)
         tx.insert("v_relations", relations)
         tx.insert("v_erasures", erasures)

@@ -39,14 +39,20 @@ def _fields(
     latest: dict[tuple[str, str], Any] = {}
     for r in rows:  # later occurrence (then later position) replaces earlier
         latest[(r["category"], r["field"])] = r
+    blobs = {
+        b["position"]: b["sealed"]
+        for b in store.query("SELECT position, sealed FROM {t}v_sealed WHERE subject_id = ?",
+                             (subject_id.hex,))
+    }  # fmt: skip
     opened: dict[int, dict[str, Any] | None] = {}
     out: dict[str, dict[str, FieldValueAnswer]] = {}
     erased: set[str] = set()
     for (category, name), r in sorted(latest.items()):
-        if r["sealed"] is None:
+        if r["removed"]:
             continue  # removed by PersonalDataErased
         if r["position"] not in opened:
-            opened[r["position"]] = open_sealed(subject_id, r["version"], category, r["sealed"])
+            blob = blobs[r["position"]]
+            opened[r["position"]] = open_sealed(subject_id, r["version"], category, blob)
         values = opened[r["position"]]
         if values is None:
             erased.add(category)

@@ -28,7 +28,7 @@ def _held_data(store: ViewStore) -> dict[tuple[str, str], tuple[datetime, int]]:
     """(subject, category) -> (last recorded, last position), erased ones left out."""
     fields = store.query(
         "SELECT subject_id, category, MAX(occurred_at) AS last, MAX(position) AS pos"
-        " FROM {t}v_fields WHERE sealed IS NOT NULL GROUP BY subject_id, category"
+        " FROM {t}v_fields WHERE removed = 0 GROUP BY subject_id, category"
     )
     erasures = store.query(
         "SELECT subject_id, category, MAX(position) AS pos FROM {t}v_erasures"

@@ -100,7 +100,9 @@ def test_the_views_hold_no_plaintext_personal_value(ledger: Ledger) -> None:
         ledger, f.subject_registered("C-1"), f.personal_data("C-1", {"name": "Väinö Ylläsjärvi"})
     )
     views = Views(ledger)
-    rows = views.store.query("SELECT * FROM {t}v_fields")
+    rows = views.store.query("SELECT * FROM {t}v_fields") + views.store.query(
+        "SELECT * FROM {t}v_sealed"
+    )
     assert rows
     assert "Ylläsjärvi" not in repr([dict(r) for r in rows])
     assert views.subject("C-1", at=ledger.clock.now(), known_at=None).fields["customer_basic"][
