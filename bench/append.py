@@ -552,7 +552,7 @@ def stream_store(bench: Bench, store: str, total: int) -> list[StreamMark]:
     start = time.perf_counter()
     try:
         for result in ledger.append_stream(pop.lines(total), batch_size=BATCH):
-            done += result.lines
+            done += result.appended + result.duplicates
             while marks and done >= marks[0][1]:
                 percent = marks.pop(0)[0]
                 elapsed = time.perf_counter() - start

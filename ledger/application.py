@@ -50,7 +50,6 @@ from ledger.integrity.checkpoint import (
     private_key_to_bytes,
     verifier_key,
 )
-from ledger.integrity.leaf import event_leaf_hash
 from ledger.judging import Judge, Judged, finding_data
 from ledger.persistence.keys import KeyRing, MasterKeySource, SigningKeySource, master_key_id
 from ledger.persistence.mapper import PydanticMapper
@@ -60,6 +59,7 @@ from ledger.persistence.recorders_sqlite import SQLiteLedgerRecorder
 from ledger.persistence.store import StoreConfig, ensure_postgres_schema
 from ledger.persistence.transcoder import OrjsonTranscoder
 from ledger.registry import NOTICE_STREAM, RECIPIENT_STREAM, Registry
+from ledger.sealing import stored_leaf
 from schemas import events as ev
 from schemas.register import RegisterDefinition
 
@@ -79,7 +79,6 @@ class AppendResult:
     duplicates: int
     last_position: int | None
     findings: tuple[dict[str, Any], ...] = ()
-    lines: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """The contract's JSON shape."""
@@ -366,7 +365,7 @@ class Ledger(Application[UUID]):
         fresh = [p for p in parsed if not p.duplicate]
         duplicates = len(parsed) - len(fresh)
         if not fresh:
-            return AppendResult(0, duplicates, None, lines=len(parsed))
+            return AppendResult(0, duplicates, None)
         stored, side, judged = self._to_stored(fresh, registered, now)
         try:
             ids = self.ledger_recorder.insert_events(stored, side=side)
@@ -380,7 +379,7 @@ class Ledger(Application[UUID]):
             self._sync_registry()
         last = max(ids) if ids else None
         findings = tuple(j.as_dict() for j in judged)
-        return AppendResult(len(fresh), duplicates, last, findings, lines=len(parsed))
+        return AppendResult(len(fresh), duplicates, last, findings)
 
     def _live_categories(self, subject_ids: set[UUID]) -> dict[UUID, frozenset[str]]:
         """Categories the given subjects have data under a live key in (one query)."""
@@ -402,8 +401,9 @@ class Ledger(Application[UUID]):
         recorded_at = now.isoformat()
         stored: list[StoredEvent] = []
         idempotency: list[tuple[bytes, bytes, UUID, int]] = []
+        registry = self._registry
         judge = Judge(
-            self.ledger_recorder, fresh, self._registry.notices, self._registry.agreements
+            self.ledger_recorder, self.mapper, fresh, registry.notices, registry.agreements
         )
         judged: list[Judged] = []
         for p in fresh:
@@ -488,10 +488,7 @@ class Ledger(Application[UUID]):
         if not positions:
             return {}
         return {
-            n.id: event_leaf_hash(
-                n.id, _uuid(n.originator_id), n.originator_version, n.topic, n.state
-            ).hex()
-            for n in self.ledger_recorder.select_at_positions(positions)
+            n.id: stored_leaf(n).hex() for n in self.ledger_recorder.select_at_positions(positions)
         }
 
     def open_fields(
@@ -521,10 +518,6 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-def _uuid(value: UUID | str) -> UUID:
-    return value if isinstance(value, UUID) else UUID(value)
 
 
 def file_digest(content: bytes) -> str:

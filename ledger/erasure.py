@@ -14,22 +14,17 @@ still passes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 from uuid import UUID
 
-from ledger.domain.basis import Fact
 from ledger.domain.retention import Status, status
 from ledger.errors import ConfigurationError
+from ledger.judging import read_histories
 from ledger.persistence.recorders import Shredding, SideRows
 from schemas import events as ev
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
-
-_FACT_TYPES = frozenset(
-    {"ContractStarted", "ContractEnded", "ConsentGranted", "ConsentWithdrawn", "ObjectionRecorded"}
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,33 +36,6 @@ class ErasureResult:
     held: tuple[ev.HeldCategory, ...]
     reference_removed: bool
     position: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class SubjectHistory:
-    """What retention needs to know about one subject, from its stream."""
-
-    facts: list[Fact]
-    last_recorded: dict[str, datetime]
-
-
-def history_of(events: list[ev.LedgerEvent]) -> SubjectHistory:
-    """Basis facts and the last recording time of each category."""
-    facts: list[Fact] = []
-    last: dict[str, datetime] = {}
-    for position, e in enumerate(events, start=1):
-        d = e.data
-        if e.type in _FACT_TYPES:
-            facts.append(
-                Fact(position, e.type, e.occurred_at, e.recorded_at,
-                     purpose=getattr(d, "purpose", None),
-                     controller=getattr(d, "controller", None),
-                     contract=getattr(d, "contract", None),
-                     expires_at=getattr(d, "expires_at", None))
-            )  # fmt: skip
-        elif e.type in ev.SEALED_TYPES:
-            last[d.category] = max(e.occurred_at, last.get(d.category, e.occurred_at))
-    return SubjectHistory(facts, last)
 
 
 def _live_categories(ledger: Ledger, subject_id: UUID) -> set[str]:
@@ -100,7 +68,8 @@ def erase(
     if notice is None:
         msg = "no notice is in force: its retention rules decide what is held"
         raise ConfigurationError(msg)
-    history = history_of(ledger.stream(subject_id))
+    rows = ledger.ledger_recorder.select_streams([subject_id])
+    history = read_histories(rows, ledger.mapper)[subject_id]
     live = _live_categories(ledger, subject_id)
     wanted = live if categories is None else live & set(categories)
     erased: list[str] = []

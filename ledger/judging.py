@@ -9,7 +9,9 @@ finding right after the judged event, in the same transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -17,7 +19,7 @@ from uuid import UUID
 import orjson
 
 from ledger.appending import ParsedLine
-from ledger.domain.basis import Fact
+from ledger.domain.basis import BASIS_TYPES, Fact
 from ledger.domain.findings import (
     Agreement,
     Agreements,
@@ -27,14 +29,14 @@ from ledger.domain.findings import (
     judge_disclosure,
 )
 from ledger.domain.register import NoticeHistory
+from ledger.persistence.mapper import PydanticMapper, as_uuid
 from schemas import events as ev
 
 if TYPE_CHECKING:
+    from eventsourcing.persistence import StoredEvent
+
     from ledger.persistence.recorders import LedgerRecorder
 
-BASIS_TYPES = frozenset(
-    {"ContractStarted", "ContractEnded", "ConsentGranted", "ConsentWithdrawn", "ObjectionRecorded"}
-)
 JUDGED_TYPES = frozenset({"DataDisclosed", "ProfileDerived", "AutomatedDecisionMade"})
 
 
@@ -52,6 +54,41 @@ def fact(version: int, kind: str, occurred_at: datetime, recorded_at: datetime, 
         version, kind, occurred_at, recorded_at, purpose=get("purpose"),
         controller=get("controller"), contract=get("contract"), expires_at=expires,
     )  # fmt: skip
+
+
+@dataclass(slots=True)
+class SubjectHistory:
+    """What findings and retention need of a subject's stored stream."""
+
+    facts: list[Fact] = field(default_factory=list)
+    last_recorded: dict[str, datetime] = field(default_factory=dict)
+
+
+def read_histories(
+    rows: Iterable[StoredEvent], mapper: PydanticMapper
+) -> defaultdict[UUID, SubjectHistory]:
+    """Basis facts and the last recording time of each category, per stream.
+
+    Reads stored states (upcast, values left sealed): nothing personal is opened.
+    """
+    out: defaultdict[UUID, SubjectHistory] = defaultdict(SubjectHistory)
+    for row in rows:
+        if row.topic not in BASIS_TYPES and row.topic not in ev.SEALED_TYPES:
+            continue
+        state = mapper.upcast(row.topic, orjson.loads(row.state))
+        occurred = datetime.fromisoformat(state["occurred_at"])
+        history = out[as_uuid(row.originator_id)]
+        if row.topic in BASIS_TYPES:
+            recorded = datetime.fromisoformat(state["recorded_at"])
+            history.facts.append(
+                fact(row.originator_version, row.topic, occurred, recorded, state["data"])
+            )
+        else:
+            category = state["data"]["category"]
+            history.last_recorded[category] = max(
+                occurred, history.last_recorded.get(category, occurred)
+            )
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +116,7 @@ class Judge:
     def __init__(
         self,
         recorder: LedgerRecorder,
+        mapper: PydanticMapper,
         fresh: list[ParsedLine],
         notices: NoticeHistory,
         agreements: Agreements,
@@ -86,15 +124,8 @@ class Judge:
         self.notices = notices
         self.agreements = Agreements({k: list(v) for k, v in agreements.history.items()})
         judged = {p.subject_id for p in fresh if p.line.type in JUDGED_TYPES and p.subject_id}
-        self.facts: dict[UUID, list[Fact]] = {sid: [] for sid in judged}
-        for row in recorder.select_streams(judged) if judged else ():
-            if row.topic in BASIS_TYPES:
-                state = orjson.loads(row.state)
-                self.facts[_uuid(row.originator_id)].append(
-                    fact(row.originator_version, row.topic,
-                         datetime.fromisoformat(state["occurred_at"]),
-                         datetime.fromisoformat(state["recorded_at"]), state["data"])
-                )  # fmt: skip
+        histories = read_histories(recorder.select_streams(judged) if judged else (), mapper)
+        self.facts: dict[UUID, list[Fact]] = {sid: histories[sid].facts for sid in judged}
 
     def observe(self, p: ParsedLine, version: int, now: datetime) -> list[Finding]:
         """Take in one line stored as ``version`` of its stream; its findings."""
@@ -136,7 +167,3 @@ def finding_data(finding: Finding, kind: str, version: int) -> ev.FindingRecorde
         recipient=finding.recipient,
         notice_version=finding.notice_version,
     )
-
-
-def _uuid(value: UUID | str) -> UUID:
-    return value if isinstance(value, UUID) else UUID(str(value))

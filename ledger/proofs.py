@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from ledger.errors import ConfigurationError, NotFound
 from ledger.integrity.verifier import CONSISTENCY_FORMAT, INCLUSION_FORMAT
-from ledger.sealing import Sealer, b64, stored_uuid
+from ledger.persistence.mapper import as_uuid
+from ledger.sealing import Sealer, b64
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import Notification
@@ -42,7 +43,7 @@ def event_document(n: Notification) -> dict[str, Any]:
     """A stored event as the verifier reads it."""
     return {
         "position": n.id,
-        "stream_id": str(stored_uuid(n.originator_id)),
+        "stream_id": str(as_uuid(n.originator_id)),
         "version": n.originator_version,
         "topic": n.topic,
         "state": b64(n.state),

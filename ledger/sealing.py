@@ -14,8 +14,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-from uuid import UUID
+from typing import TYPE_CHECKING
 
 from ledger.errors import VerificationFailed
 from ledger.integrity.checkpoint import (
@@ -33,9 +32,12 @@ from ledger.integrity.merkle import (
     inclusion_proof,
     verify_consistency,
 )
+from ledger.persistence.mapper import as_uuid
 from ledger.persistence.views import Tx, ViewStore
 
 if TYPE_CHECKING:
+    from eventsourcing.persistence import Notification
+
     from ledger.application import Ledger
 
 NAME = "merkle"
@@ -98,9 +100,9 @@ def _frontier_hashes(blob: bytes) -> list[bytes]:
     return [blob[i : i + 32] for i in range(0, len(blob), 32)]
 
 
-def stored_uuid(value: Any) -> UUID:
-    """A stream id as UUID, whichever way the backend returned it."""
-    return value if isinstance(value, UUID) else UUID(str(value))
+def stored_leaf(n: Notification) -> bytes:
+    """The leaf hash of a stored event as the recorder returns it."""
+    return event_leaf_hash(n.id, as_uuid(n.originator_id), n.originator_version, n.topic, n.state)
 
 
 class Sealer:
@@ -133,9 +135,7 @@ class Sealer:
             tree = TreeBuilder.resume(saved.size, saved.frontier, cache=new_nodes)
             leaves = []
             for n in page:
-                digest = event_leaf_hash(
-                    n.id, stored_uuid(n.originator_id), n.originator_version, n.topic, n.state
-                )
+                digest = stored_leaf(n)
                 leaves.append((tree.size, n.id, digest))
                 tree.append(digest)
             with self.store.transaction() as tx:

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 from ledger.integrity.checkpoint import CheckpointError
 from ledger.integrity.leaf import event_leaf_hash
 from ledger.integrity.merkle import TreeBuilder, verify_consistency
-from ledger.sealing import Sealer, SignedCheckpoint, stored_uuid
+from ledger.persistence.mapper import as_uuid
+from ledger.sealing import Sealer, SignedCheckpoint
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -88,7 +89,7 @@ def _events(sealer: Sealer, page: int) -> Iterator[tuple[int, bytes]]:
         n = r["position"]
         leaf = event_leaf_hash(
             n,
-            stored_uuid(r["originator_id"]),
+            as_uuid(r["originator_id"]),
             r["originator_version"],
             r["topic"],
             bytes(r["state"]),

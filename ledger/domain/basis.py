@@ -27,6 +27,11 @@ from datetime import UTC, datetime, timedelta
 from ledger.domain.register import NoticeHistory, NoticeVersion
 from schemas.register import LegalBasis, RegisterDefinition, RetentionRule
 
+BASIS_TYPES = frozenset(
+    {"ContractStarted", "ContractEnded", "ConsentGranted", "ConsentWithdrawn", "ObjectionRecorded"}
+)
+"""The event types a lawful basis rests on (a Fact is made from each)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Fact:

@@ -31,6 +31,11 @@ if TYPE_CHECKING:
 _ENVELOPE_ONLY = {"originator_id", "originator_version", "type", "erased"}
 
 
+def as_uuid(value: Any) -> UUID:
+    """A stream id as UUID, whichever way the backend returned it (UUID or hex text)."""
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
 @dataclass(frozen=True, slots=True)
 class RawEvent:
     """A stored event decoded for projections: no model validation, values still sealed.
@@ -121,10 +126,9 @@ class PydanticMapper(Mapper[UUID]):
     def to_raw(self, notification: Notification) -> RawEvent:
         """A notification as a RawEvent for projections."""
         state = self.upcast(notification.topic, self.transcoder.decode(notification.state))
-        stream = notification.originator_id
         return RawEvent(
             position=notification.id,
-            stream_id=stream if isinstance(stream, UUID) else UUID(str(stream)),
+            stream_id=as_uuid(notification.originator_id),
             version=notification.originator_version,
             type=notification.topic,
             occurred_at=datetime.fromisoformat(state["occurred_at"]),
@@ -147,9 +151,7 @@ class PydanticMapper(Mapper[UUID]):
         if cls is None:
             msg = f"stored event has an unknown topic {stored_event.topic!r}"
             raise MapperDeserialisationError(msg)
-        originator_id = cast("UUID", stored_event.originator_id)
-        if not isinstance(originator_id, UUID):
-            originator_id = UUID(str(originator_id))
+        originator_id = as_uuid(stored_event.originator_id)
         try:
             state: dict[str, Any] = self.transcoder.decode(stored_event.state)
         except orjson.JSONDecodeError as e:

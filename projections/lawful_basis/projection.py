@@ -5,13 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from ledger.domain.basis import BASIS_TYPES
 from ledger.persistence.mapper import RawEvent
 from ledger.persistence.views import Tx
 from projections.base import Projection, micros
-
-BASIS_EVENTS = frozenset(
-    {"ContractStarted", "ContractEnded", "ConsentGranted", "ConsentWithdrawn", "ObjectionRecorded"}
-)
 
 
 def _optional_micros(text: str | None) -> int | None:
@@ -33,7 +30,7 @@ class LawfulBasisProjection(Projection):
     def apply(self, tx: Tx, events: Sequence[RawEvent]) -> None:
         rows = []
         for e in events:
-            if e.type not in BASIS_EVENTS:
+            if e.type not in BASIS_TYPES:
                 continue
             d = e.data
             rows.append(

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ledger.domain.basis import BASIS_TYPES
 from ledger.persistence.mapper import RawEvent
 from ledger.persistence.views import Tx
 from projections.base import Projection, micros
-from projections.lawful_basis.projection import BASIS_EVENTS, _optional_micros
+from projections.lawful_basis.projection import _optional_micros
 
 _FIELD_EVENTS = frozenset({"PersonalDataRecorded", "ProfileDerived"})
 
@@ -64,7 +65,7 @@ class RegisterViewProjection(Projection):
                 ]
             elif e.type == "SubjectErased":
                 erasures += [(sid, e.position, c, *at) for c in d["erased"]]
-            elif e.type in BASIS_EVENTS:
+            elif e.type in BASIS_TYPES:
                 relations.append(
                     (sid, e.position, e.type, *at, d.get("purpose"), d.get("controller"),
                      d.get("contract"), d.get("metering_point"), d.get("channel"),
