@@ -89,9 +89,9 @@ import orjson
 import psycopg
 from psycopg import sql
 
-from ledger import appending as appending_module
-from ledger import application as application_module
-from ledger.application import Ledger, file_digest
+from ledger.appending import application as application_module
+from ledger.appending import batch as appending_module
+from ledger.appending.application import Ledger, file_digest
 from ledger.errors import BatchRejected
 from ledger.persistence.keys import MasterKeySource
 from ledger.persistence.store import parse_store_url

@@ -20,9 +20,9 @@ from pathlib import Path
 import orjson
 import psycopg
 
-from ledger.application import Ledger
-from ledger.definition_file import load_definition
-from ledger.demo import demo_horizon, generate_population
+from ledger.appending.application import Ledger
+from ledger.appending.definition_file import load_definition
+from ledger.demo.population import demo_horizon, generate_population
 from ledger.persistence.keys import MasterKeySource
 from ledger.persistence.store import parse_store_url
 

@@ -26,7 +26,7 @@ import time
 from datetime import timedelta
 
 from bench.population import RssMarks, arguments, build, stores
-from ledger.application import Ledger
+from ledger.appending.application import Ledger
 from projections.queries import Views
 from projections.runner import ProjectionRunner
 

@@ -20,11 +20,11 @@ import statistics
 import time
 
 from bench.population import RssMarks, arguments, build, stores
-from ledger.application import Ledger
+from ledger.appending.application import Ledger
+from ledger.evidence.proofs import prove_inclusion
+from ledger.evidence.sealing import Sealer
+from ledger.evidence.verification import verify
 from ledger.integrity.verifier import check_inclusion
-from ledger.proofs import prove_inclusion
-from ledger.sealing import Sealer
-from ledger.verification import verify
 
 
 def seal(ledger: Ledger) -> float:

@@ -1,15 +1,21 @@
 """The consent and data-lineage ledger: public API.
 
->>> ledger = open_ledger("sqlite:///ledger.db")        # doctest: +SKIP
->>> ledger.append_batch([line, ...])                   # doctest: +SKIP
+>>> core = open_core("sqlite:///ledger.db")            # doctest: +SKIP
+>>> core.ledger.append_batch([line, ...])              # doctest: +SKIP
+>>> core.views().basis("C-1001", "marketing", at=...)  # doctest: +SKIP
+>>> core.close()                                       # doctest: +SKIP
+
+Both entry points go through the one composition root, ``ledger.bootstrap``: the
+ledger they return seals its log after every committed call (or within the
+interval given as ``seal_every``), whichever face calls it.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ledger.application import AppendResult, Ledger
+from ledger.appending.application import AppendResult, Ledger
 from ledger.clock import Clock
 from ledger.errors import (
     BatchRejected,
@@ -19,20 +25,10 @@ from ledger.errors import (
     SubjectNotFound,
     Violation,
 )
-from ledger.persistence.keys import (
-    MASTER_KEY_ENV,
-    MASTER_KEY_FILE_ENV,
-    SIGNING_KEY_ENV,
-    SIGNING_KEY_FILE_ENV,
-    MasterKeySource,
-    SigningKeySource,
-)
-from ledger.persistence.store import (
-    DEFAULT_STORE_URL,
-    STORE_ENV,
-    StoreConfig,
-    parse_store_url,
-)
+from ledger.persistence.sources import master_key_source, signing_key_source, store_config
+
+if TYPE_CHECKING:
+    from ledger.bootstrap import Core
 
 __all__ = [
     "AppendResult",
@@ -44,41 +40,24 @@ __all__ = [
     "SubjectNotFound",
     "Violation",
     "master_key_source",
+    "open_core",
     "open_ledger",
     "signing_key_source",
     "store_config",
 ]
 
 
-def store_config(url: str | None = None) -> StoreConfig:
-    """The store from ``url``, else ``LEDGER_STORE``, else ``sqlite:///ledger.db``."""
-    return parse_store_url(url or os.environ.get(STORE_ENV) or DEFAULT_STORE_URL)
+def open_core(
+    url: str | None = None,
+    *,
+    key_file: str | Path | None = None,
+    clock: Clock | None = None,
+    seal_every: float | None = None,
+) -> Core:
+    """Open an initialised ledger with its views and sealer (see ``ledger.bootstrap``)."""
+    from ledger.bootstrap import bootstrap  # noqa: PLC0415 - the root imports the read side
 
-
-def master_key_source(store: StoreConfig, key_file: str | Path | None = None) -> MasterKeySource:
-    """Where the master key is: ``LEDGER_MASTER_KEY``, else a file.
-
-    The file is ``key_file``, else ``LEDGER_MASTER_KEY_FILE``, else
-    ``<store>.master.key`` beside a SQLite file (``ledger-<db>-<schema>.master.key``
-    in the current folder for PostgreSQL).
-    """
-    path = key_file or os.environ.get(MASTER_KEY_FILE_ENV)
-    if path is None:
-        path = store.default_key_dir / f"{store.key_file_stem}.master.key"
-    return MasterKeySource(Path(path), os.environ.get(MASTER_KEY_ENV) or None)
-
-
-def signing_key_source(master: MasterKeySource) -> SigningKeySource:
-    """Where the checkpoint signing key is: ``LEDGER_SIGNING_KEY``, else a file.
-
-    The file is ``LEDGER_SIGNING_KEY_FILE``, else ``<name>.signing.key`` beside the
-    master key file ``<name>.master.key``.
-    """
-    env_value = os.environ.get(SIGNING_KEY_ENV) or None
-    path = os.environ.get(SIGNING_KEY_FILE_ENV)
-    if path is not None:
-        return SigningKeySource(Path(path), env_value)
-    return SigningKeySource.beside(master.path, env_value)
+    return bootstrap(url, key_file=key_file, clock=clock, seal_every=seal_every)
 
 
 def open_ledger(
@@ -86,8 +65,7 @@ def open_ledger(
     *,
     key_file: str | Path | None = None,
     clock: Clock | None = None,
+    seal_every: float | None = None,
 ) -> Ledger:
-    """Open an initialised ledger."""
-    store = store_config(url)
-    master = master_key_source(store, key_file)
-    return Ledger(store, master, signing_key=signing_key_source(master), clock=clock)
+    """Open an initialised ledger; ``close()`` it to seal what is pending and let go."""
+    return open_core(url, key_file=key_file, clock=clock, seal_every=seal_every).ledger

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ledger.application import Ledger
+from ledger.appending.application import Ledger
+from ledger.persistence.views import ViewStore
 from projections.audit_trail.view import list_trail
 from projections.disclosures.view import breach, list_disclosures
 from projections.findings.view import list_findings
@@ -29,10 +30,10 @@ from schemas.answers import (
 class Views:
     """Queries over the projections of one ledger."""
 
-    def __init__(self, ledger: Ledger, *, catch_up: bool = True) -> None:
+    def __init__(self, ledger: Ledger, store: ViewStore, *, catch_up: bool = True) -> None:
         self.ledger = ledger
-        self.runner = ProjectionRunner(ledger)
-        self.store = self.runner.store
+        self.runner = ProjectionRunner(ledger, store=store)
+        self.store = store
         if catch_up:
             self.runner.catch_up()
 

@@ -19,7 +19,7 @@ from typing import Any
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
-from ledger.application import Ledger
+from ledger.appending.application import Ledger
 from ledger.persistence.store import ensure_postgres_schema
 from ledger.persistence.views import ViewStore
 from projections.runner import Progress, ProjectionRunner
@@ -68,10 +68,10 @@ def _rows(store: ViewStore, table: str) -> Iterator[dict[str, Any]]:
 
 
 def replay_compare(
-    ledger: Ledger, progress: Progress | None = None
+    ledger: Ledger, store: ViewStore, progress: Progress | None = None
 ) -> tuple[int, list[Difference], int]:
     """Replay into scratch and compare; returns (position, differences, rows compared)."""
-    live = ProjectionRunner(ledger)
+    live = ProjectionRunner(ledger, store=store)
     head = live.head()
     live.catch_up(until=head)
     differences: list[Difference] = []

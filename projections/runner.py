@@ -23,7 +23,7 @@ from ledger.persistence.views import Tx, ViewStore
 from projections.base import Projection, ProjectionFailed
 
 if TYPE_CHECKING:
-    from ledger.application import Ledger
+    from ledger.appending.application import Ledger
 
 Progress = Callable[[int, int], None]
 """Called with (position reached, target position) after each page."""
@@ -37,13 +37,13 @@ class ProjectionRunner:
         ledger: Ledger,
         projections: Sequence[type[Projection]] | None = None,
         *,
-        store: ViewStore | None = None,
+        store: ViewStore,
         page_size: int = 2000,
     ) -> None:
         from projections import PROJECTIONS  # noqa: PLC0415 - the registry imports this module
 
         self.ledger = ledger
-        self.store = store or ViewStore(ledger.store, ledger.factory.datastore)  # type: ignore[attr-defined]
+        self.store = store
         self.projections = [cls(self.store) for cls in (projections or PROJECTIONS)]
         self.page_size = page_size
         for projection in self.projections:

@@ -19,9 +19,10 @@ from typing import Any
 import psycopg
 import pytest
 
-from ledger.application import Ledger
+from ledger.appending.application import Ledger
+from ledger.appending.definition_file import DefinitionFile, load_definition
+from ledger.bootstrap import Core, initialise
 from ledger.clock import FixedClock
-from ledger.definition_file import DefinitionFile, load_definition
 from ledger.persistence.keys import MasterKeySource
 from ledger.persistence.store import parse_store_url
 
@@ -80,18 +81,21 @@ def key_source(tmp_path: Path) -> MasterKeySource:
 
 
 @pytest.fixture
-def ledger(
+def core(
     store_url: str,
     register: DefinitionFile,
     key_source: MasterKeySource,
     clock: FixedClock,
-) -> Iterator[Ledger]:
-    store = parse_store_url(store_url)
-    instance = Ledger.initialise(
-        store, key_source, register.definition, register.digest, clock=clock
-    )
+) -> Iterator[Core]:
+    """A new store, initialised and wired by the composition root (sealed per call)."""
+    instance = initialise(store_url, register, key_file=key_source.path, clock=clock)
     yield instance
     instance.close()
+
+
+@pytest.fixture
+def ledger(core: Core) -> Ledger:
+    return core.ledger
 
 
 Exec = Callable[[str, tuple[Any, ...]], list[Any]]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 if TYPE_CHECKING:
-    from ledger.application import AppendResult, Ledger
+    from ledger.appending.application import AppendResult, Ledger
 
 RETAIL = "0209628-8"
 NETWORK = "1993667-7"

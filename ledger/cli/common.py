@@ -10,8 +10,7 @@ from typing import IO, Any, TextIO
 import orjson
 from pydantic import TypeAdapter, ValidationError
 
-from ledger import open_ledger
-from ledger.application import Ledger
+from ledger.bootstrap import Core, bootstrap
 from ledger.errors import (
     BatchRejected,
     ConfigurationError,
@@ -19,7 +18,6 @@ from ledger.errors import (
     NotFound,
     VerificationFailed,
 )
-from ledger.sealing import Sealer
 from schemas.base import Timestamp
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_USAGE, EXIT_REJECTED, EXIT_NOT_FOUND, EXIT_VERIFY = range(6)
@@ -70,16 +68,18 @@ def positive(text: str) -> int:
     return int(text)
 
 
-def open_from(args: argparse.Namespace) -> Ledger:
-    return open_ledger(args.store, key_file=args.key_file)
+def open_from(args: argparse.Namespace) -> Core:
+    """The ledger named by --store and --key-file, wired by the composition root."""
+    return bootstrap(args.store, key_file=args.key_file)
 
 
 # --- commands ---------------------------------------------------------------------
 
 
-def seal_now(ledger: Ledger) -> dict[str, Any]:
-    checkpoint = Sealer(ledger).seal()
-    return {"size": checkpoint.size, "root": checkpoint.root.hex()}
+def sealed(core: Core) -> dict[str, Any] | None:
+    """The checkpoint the sealing policy signed last, as commands print it."""
+    checkpoint = core.policy.last
+    return None if checkpoint is None else {"size": checkpoint.size, "root": checkpoint.root.hex()}
 
 
 def table(io: Io, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:

@@ -8,22 +8,21 @@ from typing import Any
 
 import orjson
 
-from ledger.application import Ledger
+from ledger.appending.application import Ledger
 from ledger.cli.common import EXIT_OK, EXIT_VERIFY, Io, open_from, progress_bar
 from ledger.errors import ConfigurationError
+from ledger.evidence.proofs import export_log, prove_consistency, prove_inclusion
+from ledger.evidence.verification import verify
 from ledger.integrity.verifier import check_consistency, check_export, check_inclusion
-from ledger.proofs import export_log, prove_consistency, prove_inclusion
-from ledger.sealing import Sealer
-from ledger.verification import verify
 
 
 def cmd_seal(args: argparse.Namespace, io: Io) -> int:
     """Seal every stored event into the Merkle tree and sign a checkpoint."""
-    ledger = open_from(args)
+    core = open_from(args)
     try:
-        checkpoint = Sealer(ledger).seal()
+        checkpoint = core.sealer.seal()
     finally:
-        ledger.close()
+        core.close()
     io.json({"size": checkpoint.size, "root": checkpoint.root.hex(), "note": checkpoint.note})
     return EXIT_OK
 
@@ -35,12 +34,12 @@ def cmd_verify(args: argparse.Namespace, io: Io) -> int:
         io.json({"ok": not report.problems, "events": report.events,
                   "checkpoints": report.checkpoints, "problems": report.problems})  # fmt: skip
         return EXIT_OK if not report.problems else EXIT_VERIFY
-    ledger = open_from(args)
+    core = open_from(args)
     try:
-        key = _verifier_key(args, ledger)
-        found = verify(ledger, verifier_key=key, progress=progress_bar(io, "verify"))
+        key = _verifier_key(args, core.ledger)
+        found = verify(core.sealer, verifier_key=key, progress=progress_bar(io, "verify"))
     finally:
-        ledger.close()
+        core.close()
     io.json(found.as_dict())
     return EXIT_OK if found.ok else EXIT_VERIFY
 
@@ -57,24 +56,28 @@ def _verifier_key(args: argparse.Namespace, ledger: Ledger | None) -> str:
 
 def cmd_prove(args: argparse.Namespace, io: Io) -> int:
     """An inclusion proof of one event, or a consistency proof from an older checkpoint."""
-    ledger = open_from(args)
+    core = open_from(args)
     try:
         if args.consistency is not None:
-            io.json(prove_consistency(ledger, args.consistency))
+            io.json(prove_consistency(core.sealer, args.consistency))
         elif args.position is not None:
-            io.json(prove_inclusion(ledger, args.position))
+            io.json(prove_inclusion(core.sealer, args.position))
         else:
             msg = "give a POSITION or --consistency OLD_SIZE"
             raise ConfigurationError(msg)
     finally:
-        ledger.close()
+        core.close()
     return EXIT_OK
 
 
 def cmd_verify_proof(args: argparse.Namespace, io: Io) -> int:
     """Check a proof document with the verifier key alone (no store needed)."""
     document = orjson.loads(Path(args.file).read_bytes())
-    key = _verifier_key(args, None if args.public_key else open_from(args))
+    if args.public_key:
+        key = _verifier_key(args, None)
+    else:
+        with open_from(args) as core:
+            key = _verifier_key(args, core.ledger)
     check = check_consistency if "old_checkpoint" in document else check_inclusion
     problems = check(document, key)
     io.json({"ok": not problems, "problems": problems})
@@ -83,22 +86,19 @@ def cmd_verify_proof(args: argparse.Namespace, io: Io) -> int:
 
 def cmd_export_log(args: argparse.Namespace, io: Io) -> int:
     """Write the stored events, checkpoints and public key for outside auditors."""
-    ledger = open_from(args)
+    core = open_from(args)
     try:
-        written = export_log(ledger, Path(args.folder))
+        written = export_log(core.sealer, Path(args.folder))
     finally:
-        ledger.close()
+        core.close()
     io.json({"folder": args.folder, **written})
     return EXIT_OK
 
 
 def cmd_public_key(args: argparse.Namespace, io: Io) -> int:
     """Print the verifier key auditors check checkpoints with."""
-    ledger = open_from(args)
-    try:
-        io.line(ledger.verifier_key())
-    finally:
-        ledger.close()
+    with open_from(args) as core:
+        io.line(core.ledger.verifier_key())
     return EXIT_OK
 
 

@@ -22,7 +22,6 @@ from ledger.cli.common import (
 )
 from projections.queries import Views
 from projections.replay import replay_compare
-from projections.runner import ProjectionRunner
 
 
 def cmd_trail(args: argparse.Namespace, io: Io) -> int:
@@ -88,14 +87,14 @@ def cmd_basis(args: argparse.Namespace, io: Io) -> int:
 
 def cmd_rebuild(args: argparse.Namespace, io: Io) -> int:
     """Drop every view and replay the whole log into it."""
-    ledger = open_from(args)
+    core = open_from(args)
     try:
-        runner = ProjectionRunner(ledger)
+        runner = core.runner()
         started = time.monotonic()
         count = runner.rebuild(progress=progress_bar(io, "rebuild"))
         elapsed = time.monotonic() - started
     finally:
-        ledger.close()
+        core.close()
     io.json({"rebuilt": [p.name for p in runner.projections], "events": count,
               "seconds": round(elapsed, 3)})  # fmt: skip
     return EXIT_OK
@@ -103,11 +102,13 @@ def cmd_rebuild(args: argparse.Namespace, io: Io) -> int:
 
 def cmd_replay(args: argparse.Namespace, io: Io) -> int:
     """Rebuild every view into a scratch store and report any difference from the live one."""
-    ledger = open_from(args)
+    core = open_from(args)
     try:
-        position, differences, compared = replay_compare(ledger, progress_bar(io, "replay"))
+        position, differences, compared = replay_compare(
+            core.ledger, core.store, progress_bar(io, "replay")
+        )
     finally:
-        ledger.close()
+        core.close()
     io.json(
         {
             "position": position,
@@ -123,9 +124,9 @@ def cmd_replay(args: argparse.Namespace, io: Io) -> int:
 
 def cmd_project(args: argparse.Namespace, io: Io) -> int:
     """Bring the views up to date; with --follow keep doing so until interrupted."""
-    ledger = open_from(args)
+    core = open_from(args)
     try:
-        runner = ProjectionRunner(ledger)
+        runner = core.runner()
         count = runner.catch_up(progress=progress_bar(io, "catch-up"))
         io.json({"applied": count, "positions": runner.positions()})
         if args.follow:
@@ -135,17 +136,17 @@ def cmd_project(args: argparse.Namespace, io: Io) -> int:
             except KeyboardInterrupt:
                 stop.set()
     finally:
-        ledger.close()
+        core.close()
     return EXIT_OK
 
 
 @contextmanager
 def views_of(args: argparse.Namespace) -> Iterator[Views]:
-    ledger = open_from(args)
+    core = open_from(args)
     try:
-        yield Views(ledger)
+        yield core.views()
     finally:
-        ledger.close()
+        core.close()
 
 
 def _now(views: Views) -> datetime:

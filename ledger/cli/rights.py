@@ -6,63 +6,37 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ledger.cli.common import EXIT_OK, Io, open_from, seal_now, table, timestamp
-from ledger.erasure import ErasureResult, erase
-from ledger.key_rotation import rotate_master
+from ledger.cli.common import EXIT_OK, Io, open_from, sealed, table, timestamp
+from ledger.rights.erasure import erase, erasure_answer
+from ledger.rights.key_rotation import rotate_master
 from projections.export.build import build_export
 from projections.export.html import render_html
-from projections.queries import Views
-from projections.retention.view import list_retention
-from schemas.answers import ErasureAnswer, RetentionAnswer
-
-
-def _erasure(result: ErasureResult) -> ErasureAnswer:
-    return ErasureAnswer(
-        subject=result.subject,
-        erased=list(result.erased),
-        held=[h.model_dump(mode="json") for h in result.held],
-        reference_removed=result.reference_removed,
-        position=result.position,
-    )
+from projections.retention.apply import retention
 
 
 def cmd_erase(args: argparse.Namespace, io: Io) -> int:
     """Destroy the keys of every category that may be erased now; report what is held."""
-    ledger = open_from(args)
+    core = open_from(args)
     try:
         categories = args.category.split(",") if args.category else None
         result = erase(
-            ledger, args.subject, reason=args.reason, categories=categories,
+            core.ledger, args.subject, reason=args.reason, categories=categories,
             scope="category" if categories else "subject", actor=args.actor,
         )  # fmt: skip
-        answer = _erasure(result)
-        checkpoint = seal_now(ledger) if result.position is not None else None
+        answer = erasure_answer(result)
     finally:
-        ledger.close()
-    io.json(answer.model_dump(mode="json") | {"checkpoint": checkpoint})
+        core.close()
+    io.json(answer.model_dump(mode="json") | {"checkpoint": sealed(core)})
     return EXIT_OK
 
 
 def cmd_retention(args: argparse.Namespace, io: Io) -> int:
     """What is due for erasure and what is held and why; --apply erases what is due."""
-    ledger = open_from(args)
+    core = open_from(args)
     try:
-        views = Views(ledger)
-        at = args.at or ledger.clock.now()
-        refs = ledger.ledger_recorder.select_refs
-        entries = list_retention(views.store, refs, ledger.notices, at, kept=args.all)
-        applied: list[dict[str, Any]] | None = None
-        if args.apply:
-            applied = _apply(ledger, [e for e in entries if e.status == "due"])
-        answer = RetentionAnswer(
-            at=at,
-            due=[e for e in entries if e.status == "due"],
-            held=[e for e in entries if e.status == "held"],
-            kept=[e for e in entries if e.status == "kept"] if args.all else None,
-            applied=applied,
-        )
+        answer = retention(core.ledger, core.store, at=args.at, apply=args.apply, kept=args.all)
     finally:
-        ledger.close()
+        core.close()
     if args.json or args.apply:
         io.json(answer.model_dump(mode="json"))
     else:
@@ -73,29 +47,13 @@ def cmd_retention(args: argparse.Namespace, io: Io) -> int:
     return EXIT_OK
 
 
-def _apply(ledger: Any, due: list[Any]) -> list[dict[str, Any]]:
-    by_subject: dict[str, list[str]] = {}
-    for entry in due:
-        by_subject.setdefault(entry.subject, []).append(entry.category)
-    done = []
-    for subject, categories in sorted(by_subject.items()):
-        result = erase(
-            ledger, subject, reason="retention period ended", categories=categories,
-            scope="retention",
-        )  # fmt: skip
-        done.append(_erasure(result).model_dump(mode="json"))
-    if done:
-        seal_now(ledger)
-    return done
-
-
 def cmd_export(args: argparse.Namespace, io: Io) -> int:
     """Everything held about a subject (Art. 15, Art. 20), as JSON or a readable page."""
-    ledger = open_from(args)
+    core = open_from(args)
     try:
-        document = build_export(Views(ledger), args.subject)
+        document = build_export(core.views(), args.subject)
     finally:
-        ledger.close()
+        core.close()
     if args.format == "html":
         text = render_html(document)
         if args.output:
@@ -111,11 +69,11 @@ def cmd_export(args: argparse.Namespace, io: Io) -> int:
 
 def cmd_rotate_master(args: argparse.Namespace, io: Io) -> int:
     """Re-wrap every data key under a new master key, without touching events."""
-    ledger = open_from(args)
+    core = open_from(args)
     try:
-        done = rotate_master(ledger)
+        done = rotate_master(core.ledger)
     finally:
-        ledger.close()
+        core.close()
     io.json({"rewrapped_keys": done.keys, "old_master_key_id": done.old_id,
              "new_master_key_id": done.new_id, "new_key": done.where})  # fmt: skip
     return EXIT_OK

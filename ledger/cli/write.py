@@ -7,39 +7,34 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ledger import master_key_source, signing_key_source, store_config
-from ledger.application import AppendResult, Ledger
+from ledger.appending.application import AppendResult
+from ledger.appending.definition_file import load_definition
+from ledger.bootstrap import Core, bootstrap, initialise
 from ledger.cli.common import (
     EXIT_OK,
     Io,
     open_from,
     positive,
-    seal_now,
+    sealed,
     table,
     timestamp,
 )
-from ledger.definition_file import load_definition
-from ledger.demo import run_demo
-from ledger.demo_tour import scenario, tour
+from ledger.demo.population import run_demo
+from ledger.demo.tour import scenario, tour
 from ledger.errors import BatchRejected, ConfigurationError
-from projections.queries import Views
+from ledger.persistence.sources import store_config
 
 
 def cmd_init(args: argparse.Namespace, io: Io) -> int:
     """Create the store's tables and keys and publish the first notice version."""
     store = store_config(args.store)
     loaded = load_definition(Path(args.register))
-    master = master_key_source(store, args.key_file)
-    ledger = Ledger.initialise(
-        store,
-        master,
-        loaded.definition,
-        loaded.digest,
-        signing_key=signing_key_source(master),
-        effective_from=args.effective_from,
+    core = initialise(
+        args.store, loaded, key_file=args.key_file, effective_from=args.effective_from
     )
+    ledger = core.ledger
     notice = ledger.notices.versions[-1]
-    checkpoint = seal_now(ledger)
+    checkpoint = sealed(core)
     io.json(
         {
             "store": store.redacted(),
@@ -53,14 +48,15 @@ def cmd_init(args: argparse.Namespace, io: Io) -> int:
             ),
         }
     )
-    ledger.close()
+    core.close()
     return EXIT_OK
 
 
 def cmd_notice_publish(args: argparse.Namespace, io: Io) -> int:
     """Publish a new version of the register definition."""
     loaded = load_definition(Path(args.file))
-    ledger = open_from(args)
+    core = open_from(args)
+    ledger = core.ledger
     position = ledger.publish_notice(
         loaded.definition, loaded.digest, effective_from=args.effective_from
     )
@@ -74,22 +70,22 @@ def cmd_notice_publish(args: argparse.Namespace, io: Io) -> int:
             "position": position,
         }
     )
-    ledger.close()
+    core.close()
     return EXIT_OK
 
 
 def cmd_notice_list(args: argparse.Namespace, io: Io) -> int:
     """List published notice versions."""
-    ledger = open_from(args)
+    core = open_from(args)
     rows = [
         {
             "version": n.version,
             "effective_from": n.effective_from.isoformat(),
             "digest": n.digest,
         }
-        for n in ledger.notices.versions
+        for n in core.ledger.notices.versions
     ]
-    ledger.close()
+    core.close()
     if args.json:
         io.json(rows)
     else:
@@ -111,22 +107,22 @@ def _input_lines(path: str, io: Io) -> Iterator[bytes]:
 
 def cmd_append(args: argparse.Namespace, io: Io) -> int:
     """Append NDJSON lines: one transaction, or one per --batch-size lines."""
-    ledger = open_from(args)
+    core = open_from(args)
     lines = _input_lines(args.file, io)
     try:
         if args.batch_size is None:
-            result = ledger.append_batch(list(lines))
-            io.json(result.as_dict() | {"checkpoint": seal_now(ledger)})
+            result = core.ledger.append_batch(list(lines))
+            io.json(result.as_dict() | {"checkpoint": sealed(core)})
             return EXIT_OK
-        return _append_in_batches(ledger, lines, args.batch_size, io)
+        return _append_in_batches(core, lines, args.batch_size, io)
     finally:
-        ledger.close()
+        core.close()
 
 
-def _append_in_batches(ledger: Ledger, lines: Iterable[bytes], size: int, io: Io) -> int:
+def _append_in_batches(core: Core, lines: Iterable[bytes], size: int, io: Io) -> int:
     total = AppendResult(0, 0, None)
     try:
-        for result in ledger.append_stream(lines, batch_size=size):
+        for result in core.ledger.append_stream(lines, batch_size=size):
             total = AppendResult(
                 total.appended + result.appended,
                 total.duplicates + result.duplicates,
@@ -137,11 +133,11 @@ def _append_in_batches(ledger: Ledger, lines: Iterable[bytes], size: int, io: Io
         summary = total.as_dict() | {
             "committed_lines": e.committed,
             "stopped_at_line": e.committed + 1,
-            "checkpoint": seal_now(ledger),
+            "checkpoint": sealed(core),
         }
         io.json(summary)
         raise
-    io.json(total.as_dict() | {"checkpoint": seal_now(ledger)})
+    io.json(total.as_dict() | {"checkpoint": sealed(core)})
     return EXIT_OK
 
 
@@ -151,29 +147,27 @@ def cmd_demo(args: argparse.Namespace, io: Io) -> int:
     if store.sqlite_path is not None:
         store.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     loaded = load_definition(Path(args.register))
-    keys = master_key_source(store, args.key_file)
+    url = args.store or "sqlite:///demo/ledger.db"
     try:
-        ledger = Ledger.initialise(
-            store, keys, loaded.definition, loaded.digest, signing_key=signing_key_source(keys)
-        )
+        core = initialise(url, loaded, key_file=args.key_file)
         io.line(f"initialised {store.redacted()} with notice {loaded.definition.version}")
     except ConfigurationError:
-        ledger = Ledger(store, keys, signing_key=signing_key_source(keys))
+        core = bootstrap(url, key_file=args.key_file)
         io.line(f"{store.redacted()} exists: appending again shows idempotent retries")
     try:
         run_demo(
-            ledger,
+            core.ledger,
             loaded.definition,
             subjects=args.subjects,
             seed=args.seed,
             batch_size=1000,
             out=io.stdout,
         )
-        views = Views(ledger, catch_up=False)
+        views = core.views(catch_up=False)
         tour(views, io.stdout)
         scenario(views, io.stdout)
     finally:
-        ledger.close()
+        core.close()
     return EXIT_OK
 
 

@@ -21,6 +21,7 @@ import orjson
 from eventsourcing.persistence import Mapper, MapperDeserialisationError, StoredEvent
 
 from ledger.errors import ConfigurationError
+from ledger.integrity.leaf import event_leaf_hash
 from schemas.events import EVENT_TYPES, SEALED_TYPES, LedgerEvent
 
 if TYPE_CHECKING:
@@ -34,6 +35,11 @@ _ENVELOPE_ONLY = {"originator_id", "originator_version", "type", "erased"}
 def as_uuid(value: Any) -> UUID:
     """A stream id as UUID, whichever way the backend returned it (UUID or hex text)."""
     return value if isinstance(value, UUID) else UUID(str(value))
+
+
+def stored_leaf(n: Notification) -> bytes:
+    """The RFC 9162 leaf hash of a stored event as the recorder returns it."""
+    return event_leaf_hash(n.id, as_uuid(n.originator_id), n.originator_version, n.topic, n.state)
 
 
 @dataclass(frozen=True, slots=True)

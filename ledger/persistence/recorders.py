@@ -61,6 +61,9 @@ class SideRows:
 class LedgerRecorder(Protocol):
     """What the ledger needs of a store beyond the library's ApplicationRecorder."""
 
+    datastore: Any
+    """The library's datastore (connections and transactions) the views share."""
+
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
         """Insert events and side rows atomically."""
         ...

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger.application import Ledger
+from ledger.appending.application import Ledger
 from projections.queries import Views
 
 FORMAT = "consent-ledger/subject-export/1"

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 
-from ledger.application import Ledger
+from ledger.appending.application import Ledger
 from ledger.errors import BatchRejected
 from tests import factories as f
 

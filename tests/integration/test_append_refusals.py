@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 import pytest
 
-from ledger.application import Ledger
+from ledger.appending.application import Ledger
 from ledger.errors import BatchRejected
 from tests import factories as f
 

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import orjson
 
-from ledger.application import Ledger
+from ledger.appending.application import Ledger
 from ledger.persistence.keys import MasterKeySource
 from ledger.persistence.store import parse_store_url
 from tests import factories as f

@@ -11,7 +11,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from ledger.application import Ledger
+from ledger.appending.application import Ledger
 from ledger.errors import KeyUnavailable
 from ledger.persistence.keys import MasterKeySource
 from ledger.persistence.store import parse_store_url

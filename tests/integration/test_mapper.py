@@ -8,7 +8,7 @@ import orjson
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from ledger.application import Ledger
+from ledger.appending.application import Ledger
 from schemas import events as ev
 from tests import factories as f
 

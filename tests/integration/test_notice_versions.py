@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 
-from ledger.application import Ledger
-from ledger.definition_file import DefinitionFile
+from ledger.appending.application import Ledger
+from ledger.appending.definition_file import DefinitionFile
 from ledger.errors import AlreadyInitialised, BatchRejected, ConfigurationError
 from ledger.persistence.keys import MasterKeySource
 from ledger.persistence.store import parse_store_url

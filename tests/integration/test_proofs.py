@@ -9,34 +9,33 @@ from pathlib import Path
 import orjson
 import pytest
 
-from ledger.application import Ledger
+from ledger.appending.application import Ledger
+from ledger.evidence.proofs import export_log, prove_consistency, prove_inclusion
 from ledger.integrity.checkpoint import generate_signing_key, verifier_key
 from ledger.integrity.verifier import check_consistency, check_export, check_inclusion
-from ledger.proofs import export_log, prove_consistency, prove_inclusion
-from ledger.sealing import Sealer
 from tests import factories as f
 
 
 @pytest.fixture
-def history(ledger: Ledger) -> Ledger:
+def history(core, ledger: Ledger) -> Ledger:
     for i in range(1, 8):
         ledger.append_batch(
             [orjson.dumps(x) for x in (f.subject_registered(f"C-{i}"), f.consent_granted(f"C-{i}"))]
         )
-        Sealer(ledger).seal()
+        core.sealer.seal()
     return ledger
 
 
-def test_an_inclusion_proof_verifies_with_only_the_key(history: Ledger) -> None:
+def test_an_inclusion_proof_verifies_with_only_the_key(core, history: Ledger) -> None:
     for position in (1, 2, 8, 15):
-        proof = prove_inclusion(history, position)
+        proof = prove_inclusion(core.sealer, position)
         assert proof["tree_size"] == 15
         assert check_inclusion(json.loads(json.dumps(proof)), history.verifier_key()) == []
 
 
-def test_an_inclusion_proof_fails_when_any_byte_changes(history: Ledger) -> None:
+def test_an_inclusion_proof_fails_when_any_byte_changes(core, history: Ledger) -> None:
     key = history.verifier_key()
-    proof = prove_inclusion(history, 8)
+    proof = prove_inclusion(core.sealer, 8)
     state = bytearray(base64.b64decode(proof["event"]["state"]))
     for i in range(0, len(state), 7):
         state[i] ^= 0x20
@@ -56,37 +55,41 @@ def test_an_inclusion_proof_fails_when_any_byte_changes(history: Ledger) -> None
     )
 
 
-def test_a_proof_does_not_verify_under_another_key(history: Ledger) -> None:
+def test_a_proof_does_not_verify_under_another_key(core, history: Ledger) -> None:
     other = verifier_key("consent-ledger.invalid/other", generate_signing_key().public_key())
-    assert check_inclusion(prove_inclusion(history, 3), other)
+    assert check_inclusion(prove_inclusion(core.sealer, 3), other)
 
 
-def test_a_consistency_proof_shows_the_newer_checkpoint_extends_the_older(history: Ledger) -> None:
+def test_a_consistency_proof_shows_the_newer_checkpoint_extends_the_older(
+    core, history: Ledger
+) -> None:
     key = history.verifier_key()
     for old in (3, 7, 11, 15):
-        proof = prove_consistency(history, old)
+        proof = prove_consistency(core.sealer, old)
         assert check_consistency(proof, key) == []
-    proof = prove_consistency(history, 5)
+    proof = prove_consistency(core.sealer, 5)
     bad = [bytes.fromhex(h) for h in proof["proof"]]
     bad[-1] = bytes(32)
     assert check_consistency({**proof, "proof": [h.hex() for h in bad]}, key)
     assert check_consistency({**proof, "proof": proof["proof"][:-1]}, key)
 
 
-def test_proving_an_unsealed_event_seals_it_first(history: Ledger) -> None:
+def test_proving_an_unsealed_event_seals_it_first(core, history: Ledger) -> None:
     history.append_batch([orjson.dumps(f.subject_registered("C-99"))])
-    proof = prove_inclusion(history, 16)
+    proof = prove_inclusion(core.sealer, 16)
     assert proof["tree_size"] == 16
     assert check_inclusion(proof, history.verifier_key()) == []
 
 
-def test_an_exported_log_verifies_without_the_database(history: Ledger, tmp_path: Path) -> None:
+def test_an_exported_log_verifies_without_the_database(
+    core, history: Ledger, tmp_path: Path
+) -> None:
     folder = tmp_path / "export"
-    written = export_log(history, folder)
-    assert written == {"events": 15, "checkpoints": 7}
+    written = export_log(core.sealer, folder)
+    assert written == {"events": 15, "checkpoints": 8}  # one per call, then the export's
     key = (folder / "verifier-key.txt").read_text(encoding="utf-8").strip()
     report = check_export(folder, key)
-    assert (report.events, report.checkpoints, report.problems) == (15, 7, [])
+    assert (report.events, report.checkpoints, report.problems) == (15, 8, [])
     lines = (folder / "events.ndjson").read_text(encoding="utf-8").splitlines()
     event = json.loads(lines[9])
     event["topic"] = "ConsentWithdrawn"

@@ -8,57 +8,60 @@ import stat
 import orjson
 import pytest
 
-from ledger.application import Ledger
+from ledger.appending.application import Ledger
+from ledger.appending.listener import NoListener
+from ledger.bootstrap import Core
 from ledger.errors import VerificationFailed
-from ledger.sealing import Sealer
-from ledger.verification import verify
+from ledger.evidence.verification import verify
 from tests import factories as f
 from tests.conftest import Exec
 
 
 @pytest.fixture
-def sealed(ledger: Ledger) -> Ledger:
+def sealed(core: Core, ledger: Ledger) -> Ledger:
     for i in range(1, 5):
         ledger.append_batch(
             [orjson.dumps(x) for x in (f.subject_registered(f"C-{i}"), f.personal_data(f"C-{i}"))]
         )
-        Sealer(ledger).seal()
+        core.sealer.seal()
     return ledger  # 9 events (the notice and 8), 4 checkpoints
 
 
-def problems(ledger: Ledger) -> list[tuple[str, int | None]]:
-    report = verify(ledger)
+def problems(core: Core) -> list[tuple[str, int | None]]:
+    report = verify(core.sealer)
     assert report.ok is (not report.problems)
     return [(p.kind, p.position if p.position is not None else p.size) for p in report.problems]
 
 
-def test_an_untouched_log_verifies(sealed: Ledger) -> None:
-    report = verify(sealed)
+def test_an_untouched_log_verifies(core, sealed: Ledger) -> None:
+    report = verify(core.sealer)
     assert report.as_dict()["ok"] is True
     assert (report.events, report.sealed) == (9, 9)
     assert report.checkpoint is not None
     assert report.checkpoint.size == 9
 
 
-def test_a_changed_byte_in_an_event_is_named(sealed: Ledger, raw: tuple[Exec, str, str]) -> None:
+def test_a_changed_byte_in_an_event_is_named(
+    core: Core, sealed: Ledger, raw: tuple[Exec, str, str]
+) -> None:
     run, table, pos = raw
     (state,) = run(f"SELECT state FROM {table} WHERE {pos} = %s", (5,))[0]
     changed = bytearray(state)
     changed[10] ^= 0x01
     run(f"UPDATE {table} SET state = %s WHERE {pos} = %s", (bytes(changed), 5))
-    found = problems(sealed)
+    found = problems(core)
     assert ("altered_event", 5) in found
     assert ("checkpoint_root_mismatch", 7) in found  # the first checkpoint covering it
 
 
-def test_a_deleted_event_is_named(sealed: Ledger, raw: tuple[Exec, str, str]) -> None:
+def test_a_deleted_event_is_named(core: Core, sealed: Ledger, raw: tuple[Exec, str, str]) -> None:
     run, table, pos = raw
     run(f"DELETE FROM {table} WHERE {pos} = %s", (4,))
-    found = problems(sealed)
+    found = problems(core)
     assert found[0] == ("missing_event", 4)
 
 
-def test_an_inserted_event_is_named(sealed: Ledger, raw: tuple[Exec, str, str]) -> None:
+def test_an_inserted_event_is_named(core: Core, sealed: Ledger, raw: tuple[Exec, str, str]) -> None:
     run, table, pos = raw
     run(f"UPDATE {table} SET {pos} = -{pos} WHERE {pos} >= %s", (4,))
     run(f"UPDATE {table} SET {pos} = 1 - {pos} WHERE {pos} < 0", ())
@@ -71,36 +74,40 @@ def test_an_inserted_event_is_named(sealed: Ledger, raw: tuple[Exec, str, str]) 
         " VALUES (%s, %s, %s, %s, %s)",
         (row[0], row[1] + 100, row[2], row[3], 4),
     )
-    found = problems(sealed)
+    found = problems(core)
     assert found[0] == ("altered_event", 4)
     assert any(kind == "checkpoint_root_mismatch" for kind, _ in found)
 
 
-def test_two_swapped_events_are_named(sealed: Ledger, raw: tuple[Exec, str, str]) -> None:
+def test_two_swapped_events_are_named(
+    core: Core, sealed: Ledger, raw: tuple[Exec, str, str]
+) -> None:
     run, table, pos = raw
     (a,) = run(f"SELECT state FROM {table} WHERE {pos} = %s", (5,))[0]
     (b,) = run(f"SELECT state FROM {table} WHERE {pos} = %s", (7,))[0]
     assert a != b
     run(f"UPDATE {table} SET state = %s WHERE {pos} = %s", (b, 5))
     run(f"UPDATE {table} SET state = %s WHERE {pos} = %s", (a, 7))
-    found = problems(sealed)
+    found = problems(core)
     assert [p for p in found if p[0] == "altered_event"] == [
         ("altered_event", 5),
         ("altered_event", 7),
     ]
 
 
-def test_a_truncated_tail_is_named(sealed: Ledger, raw: tuple[Exec, str, str]) -> None:
+def test_a_truncated_tail_is_named(core: Core, sealed: Ledger, raw: tuple[Exec, str, str]) -> None:
     run, table, pos = raw
     run(f"DELETE FROM {table} WHERE {pos} > %s", (6,))
-    found = problems(sealed)
+    found = problems(core)
     assert [p for p in found if p[0] == "missing_event"] == [
         ("missing_event", 7), ("missing_event", 8), ("missing_event", 9),
     ]  # fmt: skip
     assert ("truncated_log", 9) in found
 
 
-def test_an_altered_checkpoint_is_named(sealed: Ledger, raw: tuple[Exec, str, str]) -> None:
+def test_an_altered_checkpoint_is_named(
+    core: Core, sealed: Ledger, raw: tuple[Exec, str, str]
+) -> None:
     run, _, _ = raw
     (note,) = run("SELECT note FROM ledger_checkpoints WHERE size = %s", (5,))[0]
     run(
@@ -109,35 +116,53 @@ def test_an_altered_checkpoint_is_named(sealed: Ledger, raw: tuple[Exec, str, st
     )
     (root,) = run("SELECT root FROM ledger_checkpoints WHERE size = %s", (7,))[0]
     run("UPDATE ledger_checkpoints SET root = %s WHERE size = %s", (bytes(32), 7))
-    found = problems(sealed)
+    found = problems(core)
     assert ("bad_checkpoint_signature", 5) in found
     assert ("checkpoint_row_altered", 7) in found
     assert len(root) == 32
 
 
 def test_sealing_refuses_to_sign_over_altered_leaves(
-    sealed: Ledger, raw: tuple[Exec, str, str]
+    core, sealed: Ledger, raw: tuple[Exec, str, str]
 ) -> None:
     run, _, _ = raw
     run("UPDATE ledger_merkle_leaves SET hash = %s WHERE leaf_index = %s", (bytes(32), 2))
-    sealed.append_batch([orjson.dumps(f.subject_registered("C-9"))])
-    with pytest.raises(VerificationFailed, match="does not extend the checkpoint"):
-        Sealer(sealed).seal()
+    with pytest.raises(VerificationFailed, match="does not extend the checkpoint of 9 events"):
+        sealed.append_batch([orjson.dumps(f.subject_registered("C-9"))])  # sealing refuses
+    with pytest.raises(VerificationFailed, match="does not extend the checkpoint of 9 events"):
+        core.sealer.seal()
 
 
 def test_destroying_a_data_key_does_not_break_verification(
-    sealed: Ledger, raw: tuple[Exec, str, str]
+    core: Core, sealed: Ledger, raw: tuple[Exec, str, str]
 ) -> None:
     run, _, _ = raw
     run("UPDATE ledger_keys SET wrapped = NULL, destroyed_at = created_at", ())
-    assert problems(sealed) == []
+    assert problems(core) == []
 
 
-def test_events_after_the_last_seal_are_not_problems(sealed: Ledger) -> None:
+def test_every_append_through_the_library_leaves_the_log_sealed(core: Core, sealed: Ledger) -> None:
     sealed.append_batch([orjson.dumps(f.subject_registered("C-9"))])
-    report = verify(sealed)
+    report = verify(core.sealer)
     assert report.ok
-    assert (report.events, report.sealed) == (10, 9)
+    assert (report.events, report.sealed, report.unsealed) == (10, 10, 0)
+    assert report.checkpoint is not None
+    assert report.checkpoint.size == 10
+
+
+def test_events_no_checkpoint_covers_are_reported_unsealed_not_ok(
+    core: Core, sealed: Ledger
+) -> None:
+    sealed.listener = NoListener()  # a ledger nobody wired to the sealing policy
+    sealed.append_batch([orjson.dumps(f.subject_registered("C-9"))])
+    report = verify(core.sealer)
+    assert not report.ok
+    assert (report.events, report.unsealed) == (10, 1)
+    assert [(p.kind, p.size) for p in report.problems] == [("unsealed_events", 9)]
+    assert report.problems[0].message == (
+        "1 of 10 events are covered by no signed checkpoint yet: run `ledger seal`,"
+        " then verify again"
+    )
 
 
 def test_the_signing_key_file_is_readable_by_its_owner_only(sealed: Ledger) -> None:

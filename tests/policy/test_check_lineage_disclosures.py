@@ -5,10 +5,9 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from ledger.application import Ledger
+from ledger.appending.application import Ledger
 from ledger.cli import run_captured
 from projections.check import check
-from projections.queries import Views
 from schemas.answers import DisclosuresAnswer
 from tests import factories as f
 from tests.factories import utc
@@ -42,8 +41,8 @@ def history(ledger: Ledger) -> Ledger:
     return ledger
 
 
-def test_check_says_what_stands_in_the_way(history: Ledger) -> None:
-    views = Views(history)
+def test_check_says_what_stands_in_the_way(core, history: Ledger) -> None:
+    views = core.views()
     now = utc("2023-01-01T00:00:00")
     ok = check(views, "C-1", "marketing", at=now, recipient="mailer", categories=["customer_basic"])
     assert (ok.allowed, ok.problems) == (True, [])
@@ -72,10 +71,10 @@ def test_check_says_what_stands_in_the_way(history: Ledger) -> None:
     assert unknown.problems == ["recipient 'nobody' has no agreement in force"]
 
 
-def test_check_sees_an_ended_recipient(history: Ledger) -> None:
+def test_check_sees_an_ended_recipient(core, history: Ledger) -> None:
     f.append(history, f.line("RecipientEnded", None, {"id": "mailer", "reason": "terminated"},
                            occurred_at="2022-06-01T00:00:00Z"))  # fmt: skip
-    views = Views(history)
+    views = core.views()
     assert check(
         views, "C-1", "marketing", at=utc("2022-05-01T00:00:00"), recipient="mailer"
     ).allowed
@@ -83,8 +82,8 @@ def test_check_sees_an_ended_recipient(history: Ledger) -> None:
     assert late.problems == ["recipient 'mailer' has ended"]
 
 
-def test_lineage_shows_source_changes_derivations_and_recipients(history: Ledger) -> None:
-    answer = Views(history).lineage("C-1")
+def test_lineage_shows_source_changes_derivations_and_recipients(core, history: Ledger) -> None:
+    answer = core.views().lineage("C-1")
     by_field = {(d.category, d.field): d for d in answer.data}
     name = by_field[("customer_basic", "name")]
     assert name.source == "authority_registers"
@@ -93,12 +92,12 @@ def test_lineage_shows_source_changes_derivations_and_recipients(history: Ledger
     cookies = by_field[("cookies", "cookie_id")]
     assert [d["category"] for d in cookies.derived] == ["profiles"]
     assert cookies.received_by == []
-    only = Views(history).lineage("C-1", "cookie_id")
+    only = core.views().lineage("C-1", "cookie_id")
     assert [(d.category, d.field) for d in only.data] == [("cookies", "cookie_id")]
 
 
-def test_the_breach_question_names_subjects_and_categories(history: Ledger) -> None:
-    answer = Views(history).disclosures(
+def test_the_breach_question_names_subjects_and_categories(core, history: Ledger) -> None:
+    answer = core.views().disclosures(
         recipient="print-house", since=utc("2021-11-15T00:00:00"), until=utc("2022-03-01T00:00:00"),
         by_subject=True,
     )  # fmt: skip
@@ -110,9 +109,9 @@ def test_the_breach_question_names_subjects_and_categories(history: Ledger) -> N
         ["billing", "customer_basic"],
         2,
     )
-    everything = Views(history).disclosures(recipient="print-house")
+    everything = core.views().disclosures(recipient="print-house")
     assert [d.subject for d in everything.disclosures] == ["C-1", "C-2", "C-2"]
-    by_subject = Views(history).disclosures(subject="C-1", category="billing")
+    by_subject = core.views().disclosures(subject="C-1", category="billing")
     assert len(by_subject.disclosures) == 1
 
 

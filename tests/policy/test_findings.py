@@ -6,8 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ledger.application import AppendResult, Ledger
-from projections.queries import Views
+from ledger.appending.application import AppendResult, Ledger
 from tests import factories as f
 
 
@@ -89,12 +88,12 @@ def test_an_automated_decision_while_the_notice_says_none_is_flagged(customer: L
     assert rules(result) == [(1, "automated_decision_not_in_notice")]
 
 
-def test_findings_are_listed_with_the_events_behind_them(customer: Ledger) -> None:
+def test_findings_are_listed_with_the_events_behind_them(core, customer: Ledger) -> None:
     f.append(customer, f.contract_ended("C-1", occurred_at="2021-12-01T00:00:00Z"))
     line = f.disclosed("C-1", recipient="mailer", occurred_at="2022-01-01T00:00:00Z")
     line["data"]["purpose"] = "marketing"
     f.append(customer, line, f.automated_decision("C-1", occurred_at="2022-01-02T00:00:00Z"))
-    answer = Views(customer).findings(since=None)
+    answer = core.views().findings(since=None)
     # billing still rests on the Accounting Act after the contract: only the notice is broken
     assert [x.rule for x in answer.findings] == [
         "no_lawful_basis",
@@ -104,5 +103,5 @@ def test_findings_are_listed_with_the_events_behind_them(customer: Ledger) -> No
     assert (first.subject, first.event.type, first.recipient) == ("C-1", "DataDisclosed", "mailer")
     assert [e.type for e in first.evidence] == ["ContractStarted", "ContractEnded"]
     assert all(len(e.hash) == 64 for e in [first.event, *first.evidence])
-    later = Views(customer).findings(since=datetime(2099, 1, 1, tzinfo=UTC))
+    later = core.views().findings(since=datetime(2099, 1, 1, tzinfo=UTC))
     assert later.findings == []

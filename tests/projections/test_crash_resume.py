@@ -10,18 +10,17 @@ from pathlib import Path
 
 import orjson
 
-from ledger.application import Ledger
-from ledger.definition_file import DefinitionFile
-from ledger.demo import generate_population
+from ledger.appending.application import Ledger
+from ledger.appending.definition_file import DefinitionFile
+from ledger.bootstrap import Core
+from ledger.demo.population import generate_population
 from ledger.persistence.keys import MasterKeySource
 from projections.replay import replay_compare
-from projections.runner import ProjectionRunner
 
 SLOW_RUNNER = """
 import sys, time
-from ledger import open_ledger
+from ledger import open_core
 from projections.register_view.projection import RegisterViewProjection
-from projections.runner import ProjectionRunner
 
 apply = RegisterViewProjection.apply
 def slow_apply(self, tx, events):
@@ -29,14 +28,15 @@ def slow_apply(self, tx, events):
     time.sleep(0.03)  # inside the transaction, before the position is tracked
 RegisterViewProjection.apply = slow_apply
 
-ledger = open_ledger(sys.argv[1], key_file=sys.argv[2])
-runner = ProjectionRunner(ledger, page_size=20)
+core = open_core(sys.argv[1], key_file=sys.argv[2])
+runner = core.runner(page_size=20)
 runner.catch_up(progress=lambda position, target: print(position, flush=True))
 print("done", flush=True)
 """
 
 
-def test_a_killed_runner_resumes_exactly(
+def test_a_killed_runner_resumes_exactly(  # noqa: PLR0917 - fixtures
+    core: Core,
     ledger: Ledger,
     store_url: str,
     register: DefinitionFile,
@@ -61,12 +61,12 @@ def test_a_killed_runner_resumes_exactly(
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert "done" not in seen
-    runner = ProjectionRunner(ledger)
+    runner = core.runner()
     stopped = runner.positions()
     assert 0 < min(stopped.values()) < head
     runner.catch_up()
     assert set(runner.positions().values()) == {head}
-    _, differences, _ = replay_compare(ledger)
+    _, differences, _ = replay_compare(core.ledger, core.store)
     assert differences == []
     trail = runner.store.query("SELECT COUNT(*) AS n FROM {t}v_trail")[0]["n"]
     assert trail == head - 1  # every subject event once (position 1 is the notice)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from ledger.application import Ledger
+from ledger.appending.application import Ledger
 from ledger.clock import FixedClock
 from projections.queries import Views
 from schemas.register import Purpose
@@ -31,24 +31,26 @@ def customer(ledger: Ledger) -> Ledger:
     return ledger
 
 
-def test_a_consent_holds_from_grant_to_withdrawal(customer: Ledger) -> None:
+def test_a_consent_holds_from_grant_to_withdrawal(core, customer: Ledger) -> None:
     f.append(
         customer,
         f.consent_granted("C-1", purpose="profiling", occurred_at="2022-01-01T00:00:00Z"),
         f.consent_withdrawn("C-1", purpose="profiling", occurred_at="2022-06-01T00:00:00Z"),
     )
-    views = Views(customer)
+    views = core.views()
     assert bases(views, "profiling", "2021-12-31T23:59:59") == []
     assert bases(views, "profiling", "2022-01-01T00:00:00") == ["consent"]
     assert bases(views, "profiling", "2022-05-31T23:59:59") == ["consent"]
     assert bases(views, "profiling", "2022-06-01T00:00:00") == []
 
 
-def test_the_answer_carries_evidence_with_leaf_hashes_and_the_notice(customer: Ledger) -> None:
+def test_the_answer_carries_evidence_with_leaf_hashes_and_the_notice(
+    core, customer: Ledger
+) -> None:
     f.append(
         customer, f.consent_granted("C-1", purpose="profiling", occurred_at="2022-01-01T00:00:00Z")
     )
-    answer = Views(customer).basis("C-1", "profiling", at=utc("2022-02-01T00:00:00"), known_at=None)
+    answer = core.views().basis("C-1", "profiling", at=utc("2022-02-01T00:00:00"), known_at=None)
     (held,) = answer.bases
     (evidence,) = held.evidence
     assert evidence.type == "ConsentGranted"
@@ -58,7 +60,7 @@ def test_the_answer_carries_evidence_with_leaf_hashes_and_the_notice(customer: L
     assert (held.since, held.until) == (utc("2022-01-01T00:00:00"), None)
 
 
-def test_a_consent_ends_at_its_expiry(customer: Ledger) -> None:
+def test_a_consent_ends_at_its_expiry(core, customer: Ledger) -> None:
     f.append(
         customer,
         f.consent_granted(
@@ -66,12 +68,13 @@ def test_a_consent_ends_at_its_expiry(customer: Ledger) -> None:
             data={"expires_at": "2023-01-01T00:00:00Z"},
         ),
     )  # fmt: skip
-    views = Views(customer)
+    views = core.views()
     assert bases(views, "profiling", "2022-12-31T00:00:00") == ["consent"]
     assert bases(views, "profiling", "2023-01-01T00:00:00") == []
 
 
 def test_contract_based_marketing_runs_with_the_contract_until_an_objection(
+    core,
     customer: Ledger,
 ) -> None:
     f.append(
@@ -79,7 +82,7 @@ def test_contract_based_marketing_runs_with_the_contract_until_an_objection(
         f.consent_granted("C-1", occurred_at="2022-01-01T00:00:00Z"),
         f.objection("C-1", occurred_at="2022-03-01T00:00:00Z"),
     )
-    views = Views(customer)
+    views = core.views()
     assert bases(views, "marketing", "2021-09-01T00:00:00") == ["contract"]
     assert bases(views, "marketing", "2022-02-01T00:00:00") == ["consent", "contract"]
     assert bases(views, "marketing", "2022-03-01T00:00:00") == []
@@ -88,22 +91,23 @@ def test_contract_based_marketing_runs_with_the_contract_until_an_objection(
     assert bases(views, "customer_relationship", "2025-01-01T00:00:00") == ["contract"]
 
 
-def test_a_consent_given_after_an_objection_starts_a_new_consent(customer: Ledger) -> None:
+def test_a_consent_given_after_an_objection_starts_a_new_consent(core, customer: Ledger) -> None:
     f.append(
         customer,
         f.objection("C-1", occurred_at="2022-03-01T00:00:00Z"),
         f.consent_granted("C-1", occurred_at="2023-01-01T00:00:00Z"),
     )
-    views = Views(customer)
+    views = core.views()
     assert bases(views, "marketing", "2022-06-01T00:00:00") == []
     assert bases(views, "marketing", "2023-06-01T00:00:00") == ["consent"]
 
 
 def test_billing_rests_on_legal_obligation_for_ten_years_after_the_contract_ends(
+    core,
     customer: Ledger,
 ) -> None:
     f.append(customer, f.contract_ended("C-1", occurred_at="2022-05-15T00:00:00Z"))
-    views = Views(customer)
+    views = core.views()
     assert bases(views, "billing", "2022-05-14T00:00:00") == ["contract"]
     assert bases(views, "billing", "2022-05-15T00:00:00") == ["legal_obligation"]
     # ten years from the end of the year the contract ended in
@@ -113,6 +117,7 @@ def test_billing_rests_on_legal_obligation_for_ten_years_after_the_contract_ends
 
 
 def test_overlapping_contracts_keep_the_contract_basis_until_the_last_one_ends(
+    core,
     customer: Ledger,
 ) -> None:
     f.append(
@@ -121,13 +126,15 @@ def test_overlapping_contracts_keep_the_contract_basis_until_the_last_one_ends(
         f.contract_ended("C-1", occurred_at="2022-05-15T00:00:00Z"),
         f.contract_ended("C-1", "K-2", controller=f.NETWORK, occurred_at="2023-01-10T00:00:00Z"),
     )
-    views = Views(customer)
+    views = core.views()
     assert bases(views, "service_delivery", "2022-10-01T00:00:00") == ["contract"]
     assert bases(views, "service_delivery", "2023-01-10T00:00:00") == []
     assert bases(views, "billing", "2023-02-01T00:00:00") == ["legal_obligation"]
 
 
-def test_a_purpose_added_by_a_later_notice_has_a_basis_only_under_it(customer: Ledger) -> None:
+def test_a_purpose_added_by_a_later_notice_has_a_basis_only_under_it(
+    core, customer: Ledger
+) -> None:
     definition = customer.notices.versions[0].definition
     research = Purpose(id="research", description="Energy research", bases=("consent",))
     v2 = definition.model_copy(
@@ -137,13 +144,13 @@ def test_a_purpose_added_by_a_later_notice_has_a_basis_only_under_it(customer: L
     f.append(
         customer, f.consent_granted("C-1", purpose="research", occurred_at="2023-02-01T00:00:00Z")
     )
-    answer = Views(customer).basis("C-1", "research", at=utc("2023-03-01T00:00:00"), known_at=None)
+    answer = core.views().basis("C-1", "research", at=utc("2023-03-01T00:00:00"), known_at=None)
     assert (answer.lawful, answer.notice_version) == (True, "2023-01-01")
-    assert bases(Views(customer), "research", "2022-06-01T00:00:00") == []
+    assert bases(core.views(), "research", "2022-06-01T00:00:00") == []
 
 
 def test_a_late_recorded_withdrawal_changes_what_was_true_but_not_what_we_knew(
-    customer: Ledger, clock: FixedClock
+    core, customer: Ledger, clock: FixedClock
 ) -> None:
     f.append(
         customer, f.consent_granted("C-1", purpose="profiling", occurred_at="2022-01-01T00:00:00Z")
@@ -155,32 +162,32 @@ def test_a_late_recorded_withdrawal_changes_what_was_true_but_not_what_we_knew(
         customer,
         f.consent_withdrawn("C-1", purpose="profiling", occurred_at="2022-06-01T00:00:00Z"),
     )
-    views = Views(customer)
+    views = core.views()
     assert bases(views, "profiling", "2023-01-01T00:00:00") == []
     assert bases(views, "profiling", "2023-01-01T00:00:00", known_at=first_knowledge) == ["consent"]
 
 
 def test_a_late_recorded_paper_consent_is_honest_on_both_clocks(
-    customer: Ledger, clock: FixedClock
+    core, customer: Ledger, clock: FixedClock
 ) -> None:
     before = clock.now()
     clock.advance(timedelta(days=1))
     f.append(
         customer, f.consent_granted("C-1", purpose="profiling", occurred_at="2021-12-01T00:00:00Z")
     )
-    views = Views(customer)
+    views = core.views()
     assert bases(views, "profiling", "2022-01-01T00:00:00") == ["consent"]
     assert bases(views, "profiling", "2022-01-01T00:00:00", known_at=before) == []
 
 
-def test_the_timeline_lists_every_interval(customer: Ledger) -> None:
+def test_the_timeline_lists_every_interval(core, customer: Ledger) -> None:
     f.append(
         customer,
         f.consent_granted("C-1", occurred_at="2022-01-01T00:00:00Z"),
         f.consent_withdrawn("C-1", occurred_at="2022-02-01T00:00:00Z"),
         f.consent_granted("C-1", occurred_at="2022-03-01T00:00:00Z"),
     )
-    answer = Views(customer).basis(
+    answer = core.views().basis(
         "C-1", "marketing", at=utc("2022-02-15T00:00:00"), known_at=None, timeline=True
     )
     assert answer.timeline is not None

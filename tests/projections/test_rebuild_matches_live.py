@@ -7,10 +7,10 @@ from itertools import islice
 
 import orjson
 
-from ledger.application import Ledger
+from ledger.appending.application import Ledger
+from ledger.appending.definition_file import DefinitionFile
 from ledger.clock import FixedClock
-from ledger.definition_file import DefinitionFile
-from ledger.demo import generate_population
+from ledger.demo.population import generate_population
 from projections import PROJECTIONS
 from projections.replay import replay_compare
 from projections.runner import ProjectionRunner
@@ -53,9 +53,9 @@ def varied_history(
 
 
 def test_rebuilding_every_view_gives_exactly_the_live_views(
-    ledger: Ledger, register: DefinitionFile, clock: FixedClock
+    core, ledger: Ledger, register: DefinitionFile, clock: FixedClock
 ) -> None:
-    runner = ProjectionRunner(ledger, page_size=97)
+    runner = core.runner(page_size=97)
     varied_history(ledger, register, clock, runner)
     live = snapshot(runner)
     assert sum(len(rows) for rows in live.values()) > 500
@@ -65,17 +65,17 @@ def test_rebuilding_every_view_gives_exactly_the_live_views(
 
 
 def test_replay_compare_finds_no_difference_and_finds_a_tampered_row(
-    ledger: Ledger, register: DefinitionFile, clock: FixedClock
+    core, ledger: Ledger, register: DefinitionFile, clock: FixedClock
 ) -> None:
-    runner = ProjectionRunner(ledger)
+    runner = core.runner()
     varied_history(ledger, register, clock, runner)
-    position, differences, compared = replay_compare(ledger)
+    position, differences, compared = replay_compare(core.ledger, core.store)
     assert (position, differences) == (runner.head(), [])
     assert compared > 500
     with runner.store.transaction() as tx:
         tx.execute(
             "UPDATE {t}v_basis_facts SET purpose = 'profiling' WHERE type = 'ObjectionRecorded'"
         )
-    _, differences, _ = replay_compare(ledger)
+    _, differences, _ = replay_compare(core.ledger, core.store)
     assert differences
     assert {d.table for d in differences} == {"v_basis_facts"}

@@ -6,19 +6,18 @@ from collections.abc import Sequence
 
 import pytest
 
-from ledger.application import Ledger
+from ledger.appending.application import Ledger
 from ledger.persistence.mapper import RawEvent
 from ledger.persistence.views import Tx
 from projections import PROJECTIONS
 from projections.audit_trail.projection import AuditTrailProjection
 from projections.base import ProjectionFailed
-from projections.runner import ProjectionRunner
 from tests import factories as f
 
 
-def test_catch_up_applies_each_event_once_and_tracks_the_position(ledger: Ledger) -> None:
+def test_catch_up_applies_each_event_once_and_tracks_the_position(core, ledger: Ledger) -> None:
     f.append(ledger, f.subject_registered("C-1"), f.personal_data("C-1"))
-    runner = ProjectionRunner(ledger, page_size=1)
+    runner = core.runner(page_size=1)
     assert runner.catch_up() == 3  # the notice and two subject events
     assert set(runner.positions().values()) == {runner.head()}
     assert runner.catch_up() == 0
@@ -32,9 +31,9 @@ def test_catch_up_applies_each_event_once_and_tracks_the_position(ledger: Ledger
     ]
 
 
-def test_tracking_refuses_to_apply_a_position_twice(ledger: Ledger) -> None:
+def test_tracking_refuses_to_apply_a_position_twice(core, ledger: Ledger) -> None:
     f.append(ledger, f.subject_registered("C-1"))
-    runner = ProjectionRunner(ledger)
+    runner = core.runner()
     runner.catch_up()
     with pytest.raises(Exception, match="tracking"), runner.store.transaction() as tx:
         tx.track("audit_trail", runner.head())
@@ -51,7 +50,7 @@ class Exploding(AuditTrailProjection):
         super().apply(tx, [e for e in events if e.type != "ObjectionRecorded"])
 
 
-def test_a_failing_handler_stops_its_projection_naming_the_event(ledger: Ledger) -> None:
+def test_a_failing_handler_stops_its_projection_naming_the_event(core, ledger: Ledger) -> None:
     f.append(
         ledger,
         f.subject_registered("C-1"),
@@ -60,7 +59,7 @@ def test_a_failing_handler_stops_its_projection_naming_the_event(ledger: Ledger)
         f.contract_started("C-1"),
     )
     objection = ledger.subject_id("C-1")
-    runner = ProjectionRunner(ledger, [Exploding])
+    runner = core.runner([Exploding])
     with pytest.raises(ProjectionFailed) as failed:
         runner.catch_up()
     assert failed.value.projection == "exploding"
@@ -75,8 +74,8 @@ def test_a_failing_handler_stops_its_projection_naming_the_event(ledger: Ledger)
         runner.catch_up()
 
 
-def test_wait_returns_once_the_views_reach_a_position(ledger: Ledger) -> None:
-    runner = ProjectionRunner(ledger)
+def test_wait_returns_once_the_views_reach_a_position(core, ledger: Ledger) -> None:
+    runner = core.runner()
     runner.catch_up()
     f.append(ledger, f.subject_registered("C-1"))
     with pytest.raises(TimeoutError):

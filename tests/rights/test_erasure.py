@@ -10,13 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from ledger.application import Ledger
+from ledger.appending.application import Ledger
 from ledger.clock import FixedClock
-from ledger.erasure import erase
 from ledger.errors import SubjectNotFound
+from ledger.evidence.verification import verify
 from ledger.persistence.store import parse_store_url
-from ledger.verification import verify
-from projections.queries import Views
+from ledger.rights.erasure import erase
 from projections.replay import replay_compare
 from tests import factories as f
 
@@ -56,6 +55,7 @@ def customer(ledger: Ledger) -> Ledger:
 
 
 def test_erasing_a_customer_with_a_running_contract_holds_the_statutory_categories(
+    core,
     customer: Ledger,
 ) -> None:
     result = erase(customer, "C-1", reason="request R-17")
@@ -63,14 +63,14 @@ def test_erasing_a_customer_with_a_running_contract_holds_the_statutory_categori
     assert {h.category: h.until for h in result.held} == {"billing": None, "customer_basic": None}
     assert all(h.reason == "a contract is running" for h in result.held)
     assert not result.reference_removed
-    answer = Views(customer).subject("C-1", at=customer.clock.now(), known_at=None)
+    answer = core.views().subject("C-1", at=customer.clock.now(), known_at=None)
     assert answer.fields["cookies"]["cookie_id"].erased
     assert answer.fields["customer_basic"]["name"].value == NAME
     assert "cookies" in answer.erased
 
 
 def test_after_the_holds_end_everything_goes_and_the_reference_no_longer_finds_the_subject(
-    customer: Ledger, clock: FixedClock, store_url: str
+    core, customer: Ledger, clock: FixedClock, store_url: str
 ) -> None:
     f.append(customer, f.contract_ended("C-1", occurred_at="2022-05-01T00:00:00Z"))
     subject_id = customer.subject_id("C-1")
@@ -90,7 +90,7 @@ def test_after_the_holds_end_everything_goes_and_the_reference_no_longer_finds_t
     recorded = [e for e in events if e.type == "PersonalDataRecorded"]
     assert all(e.data.fields == {} for e in recorded)
     assert {c for e in recorded for c in e.erased} == {"customer_basic", "billing", "cookies"}
-    assert verify(customer).ok
+    assert verify(core.sealer).ok
     raw = store_bytes(store_url)
     for value in (NAME, CODE, "Äijälä", "sigrid@example.fi", "ck-77"):
         assert value.encode() not in raw
@@ -123,7 +123,7 @@ def test_erasing_one_category_keeps_the_rest(customer: Ledger) -> None:
     assert customer.subject_id("C-1")
 
 
-def test_new_data_after_an_erasure_gets_a_new_key(customer: Ledger) -> None:
+def test_new_data_after_an_erasure_gets_a_new_key(core, customer: Ledger) -> None:
     erase(customer, "C-1", reason="R-9", categories=["cookies"])
     f.append(
         customer,
@@ -135,14 +135,14 @@ def test_new_data_after_an_erasure_gets_a_new_key(customer: Ledger) -> None:
             occurred_at="2024-01-01T00:00:00Z",
         ),
     )
-    answer = Views(customer).subject("C-1", at=customer.clock.now(), known_at=None)
+    answer = core.views().subject("C-1", at=customer.clock.now(), known_at=None)
     assert answer.fields["cookies"]["cookie_id"].value == "ck-99"
     keys = customer.ledger_recorder.select_keys([customer.subject_id("C-1")])
     versions = sorted(k.key_version for k in keys if k.category == "cookies")
     assert versions == [1, 2]
 
 
-def test_a_rebuild_after_erasure_gives_the_same_views(customer: Ledger) -> None:
+def test_a_rebuild_after_erasure_gives_the_same_views(core, customer: Ledger) -> None:
     erase(customer, "C-1", reason="R-9", categories=["cookies"])
-    _, differences, _ = replay_compare(customer)
+    _, differences, _ = replay_compare(core.ledger, core.store)
     assert differences == []

@@ -11,16 +11,16 @@ from pathlib import Path
 import orjson
 import pytest
 
-from ledger.application import Ledger
+from ledger.appending.application import Ledger
+from ledger.bootstrap import Core
 from ledger.clock import FixedClock
 from ledger.errors import KeyUnavailable
-from ledger.key_rotation import rotate_master
 from ledger.persistence.keys import MasterKeySource
 from ledger.persistence.store import parse_store_url
+from ledger.rights.key_rotation import rotate_master
 from projections.export.build import FORMAT, build_export
 from projections.export.html import render_html
-from projections.queries import Views
-from projections.retention.view import list_retention
+from projections.retention.apply import retention as due_and_held
 from tests import factories as f
 
 
@@ -42,23 +42,27 @@ def history(ledger: Ledger) -> Ledger:
     return ledger
 
 
-def retention(ledger: Ledger, at: datetime) -> dict[str, tuple[str, datetime | None]]:
-    views = Views(ledger)
-    entries = list_retention(views.store, ledger.ledger_recorder.select_refs, ledger.notices, at)
-    return {e.category: (e.status, e.until) for e in entries if e.subject == "C-1"}
+def retention(core: Core, at: datetime) -> dict[str, tuple[str, datetime | None]]:
+    answer = due_and_held(core.ledger, core.store, at=at)
+    return {e.category: (e.status, e.until) for e in [*answer.due, *answer.held]
+            if e.subject == "C-1"}  # fmt: skip
 
 
-def test_retention_lists_what_is_due_and_what_is_held_until_when(history: Ledger) -> None:
-    found = retention(history, datetime(2024, 3, 1, tzinfo=UTC))
+def test_retention_lists_what_is_due_and_what_is_held_until_when(
+    core: Core, history: Ledger
+) -> None:
+    found = retention(core, datetime(2024, 3, 1, tzinfo=UTC))
     assert found["cookies"] == ("due", datetime(2023, 2, 1, tzinfo=UTC))  # 13 months after
     assert found["billing"] == ("held", datetime(2033, 1, 1, tzinfo=UTC))
     assert found["customer_basic"] == ("held", datetime(2026, 1, 1, tzinfo=UTC))
 
 
-def test_held_categories_go_once_their_date_has_passed(history: Ledger, clock: FixedClock) -> None:
+def test_held_categories_go_once_their_date_has_passed(
+    core: Core, history: Ledger, clock: FixedClock
+) -> None:
     later = datetime(2026, 1, 2, tzinfo=UTC)
-    assert retention(history, later)["customer_basic"] == ("due", datetime(2026, 1, 1, tzinfo=UTC))
-    assert retention(history, later)["billing"][0] == "held"
+    assert retention(core, later)["customer_basic"] == ("due", datetime(2026, 1, 1, tzinfo=UTC))
+    assert retention(core, later)["billing"][0] == "held"
 
 
 def test_apply_erases_what_is_due_and_is_idempotent(
@@ -89,8 +93,8 @@ def test_apply_erases_what_is_due_and_is_idempotent(
     assert [e["category"] for e in orjson.loads(out)["held"]] == ["billing"]
 
 
-def test_the_export_holds_everything_the_register_holds(history: Ledger) -> None:
-    doc = build_export(Views(history), "C-1")
+def test_the_export_holds_everything_the_register_holds(core, history: Ledger) -> None:
+    doc = build_export(core.views(), "C-1")
     assert doc["format"] == FORMAT
     assert (
         doc["data"]["customer_basic"]["fields"]["personal_identity_code"]["value"] == "131052-308T"
@@ -110,7 +114,7 @@ def test_the_export_holds_everything_the_register_holds(history: Ledger) -> None
     assert orjson.loads(orjson.dumps(doc)) == doc  # plain JSON, importable elsewhere
 
 
-def test_the_html_export_reads_in_a_real_browser(history: Ledger, tmp_path: Path) -> None:
+def test_the_html_export_reads_in_a_real_browser(core, history: Ledger, tmp_path: Path) -> None:
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
         reason = "the browser test needs Chromium (Debian package chromium; `make browser`)"
@@ -118,7 +122,7 @@ def test_the_html_export_reads_in_a_real_browser(history: Ledger, tmp_path: Path
             pytest.fail(reason)
         pytest.skip(reason)
     page = tmp_path / "export.html"
-    page.write_text(render_html(build_export(Views(history), "C-1")), encoding="utf-8")
+    page.write_text(render_html(build_export(core.views(), "C-1")), encoding="utf-8")
     dom = subprocess.run(
         [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",

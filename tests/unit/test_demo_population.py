@@ -13,9 +13,9 @@ import orjson
 import pytest
 from pydantic import TypeAdapter
 
-from ledger.application import Ledger, file_digest
+from ledger.appending.application import Ledger, file_digest
 from ledger.clock import FixedClock
-from ledger.demo import demo_horizon, generate_population, run_demo
+from ledger.demo.population import demo_horizon, generate_population, run_demo
 from ledger.persistence.keys import MasterKeySource
 from ledger.persistence.store import parse_store_url
 from schemas import events as ev

@@ -27,13 +27,16 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.utils import Environment, get_topic
 from pydantic import BaseModel
 
-from ledger.appending import (
+from ledger.appending.batch import (
     BatchState,
     ParsedLine,
     check_batch,
     digest_idempotency,
     parse_lines,
 )
+from ledger.appending.judging import Judge, Judged, finding_data
+from ledger.appending.listener import CommitListener, NoListener
+from ledger.appending.registry import NOTICE_STREAM, RECIPIENT_STREAM, Registry
 from ledger.clock import Clock, SystemClock
 from ledger.domain.register import NoticeHistory
 from ledger.errors import (
@@ -50,16 +53,13 @@ from ledger.integrity.checkpoint import (
     private_key_to_bytes,
     verifier_key,
 )
-from ledger.judging import Judge, Judged, finding_data
 from ledger.persistence.keys import KeyRing, MasterKeySource, SigningKeySource, master_key_id
-from ledger.persistence.mapper import PydanticMapper
+from ledger.persistence.mapper import PydanticMapper, stored_leaf
 from ledger.persistence.recorders import LedgerRecorder, SideRows
 from ledger.persistence.recorders_postgres import PostgresLedgerRecorder
 from ledger.persistence.recorders_sqlite import SQLiteLedgerRecorder
 from ledger.persistence.store import StoreConfig, ensure_postgres_schema
 from ledger.persistence.transcoder import OrjsonTranscoder
-from ledger.registry import NOTICE_STREAM, RECIPIENT_STREAM, Registry
-from ledger.sealing import stored_leaf
 from schemas import events as ev
 from schemas.register import RegisterDefinition
 
@@ -126,8 +126,39 @@ class Ledger(Application[UUID]):
         self.key_source = master_key
         self._keyring: KeyRing | None = None
         self._index_key: bytes | None = None
+        self.listener: CommitListener = NoListener()
+        self._deferred = 0
+        self._pending = False
 
     # --- wiring -------------------------------------------------------------------
+
+    @property
+    def datastore(self) -> Any:
+        """The library's datastore behind the recorder, shared with the views."""
+        return self.ledger_recorder.datastore
+
+    def _committed(self) -> None:
+        """Tell the listener a call committed (once per outermost call)."""
+        if self._deferred:
+            self._pending = True
+        else:
+            self.listener.committed()
+
+    @contextmanager
+    def one_call(self) -> Iterator[None]:
+        """Treat every write inside as one call: the listener hears of it once, at the end.
+
+        The listener is told even when a later write inside fails, so what committed
+        before the failure is sealed like any other committed call.
+        """
+        self._deferred += 1
+        try:
+            yield
+        finally:
+            self._deferred -= 1
+            if not self._deferred and self._pending:
+                self._pending = False
+                self.listener.committed()
 
     def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:
         """Only the store's settings: never let stray process variables pick a backend."""
@@ -295,6 +326,7 @@ class Ledger(Application[UUID]):
         version = self.ledger_recorder.select_stream_versions([stream]).get(stream, 0) + 1
         stored = self.mapper.stored_from_state(stream, version, topic, state, now)
         ids = self.ledger_recorder.insert_events([stored], side=side or SideRows())
+        self._committed()
         return int(ids[-1]) if ids else 0
 
     def registered_recipients(self) -> dict[str, ev.RecipientRegisteredData]:
@@ -373,6 +405,7 @@ class Ledger(Application[UUID]):
             self.keyring.discard()
             raise
         self.keyring.committed()
+        self._committed()
         if any(
             isinstance(p.line, ev.RecipientRegisteredLine | ev.RecipientEndedLine) for p in fresh
         ):
@@ -455,12 +488,13 @@ class Ledger(Application[UUID]):
         """
         iterator = iter(lines)
         first = 1
-        while chunk := list(islice(iterator, batch_size)):
-            try:
-                yield self.append_batch(chunk, first_line=first)
-            except BatchRejected as e:
-                raise BatchRejected(list(e.violations), committed=first - 1) from None
-            first += len(chunk)
+        with self.one_call():
+            while chunk := list(islice(iterator, batch_size)):
+                try:
+                    yield self.append_batch(chunk, first_line=first)
+                except BatchRejected as e:
+                    raise BatchRejected(list(e.violations), committed=first - 1) from None
+                first += len(chunk)
 
     # --- reading ------------------------------------------------------------------
 
@@ -499,8 +533,11 @@ class Ledger(Application[UUID]):
         return self.mapper.open_fields(stream_id, version, category, sealed)
 
     def close(self) -> None:
-        """Release the store's connections."""
-        self.factory.close()
+        """Tell the listener (a pending seal happens now), then release the connections."""
+        try:
+            self.listener.closing()
+        finally:
+            self.factory.close()
 
 
 @contextmanager

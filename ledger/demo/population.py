@@ -24,7 +24,7 @@ from typing import Any, TextIO
 
 import orjson
 
-from ledger.application import Ledger
+from ledger.appending.application import Ledger
 from ledger.errors import NotInitialised
 from schemas.events import FieldValue
 from schemas.identifiers import business_id_check_digit, check_character

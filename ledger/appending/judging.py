@@ -18,7 +18,7 @@ from uuid import UUID
 
 import orjson
 
-from ledger.appending import ParsedLine
+from ledger.appending.batch import ParsedLine
 from ledger.domain.basis import BASIS_TYPES, Fact
 from ledger.domain.findings import (
     Agreement,

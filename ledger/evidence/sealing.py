@@ -23,7 +23,6 @@ from ledger.integrity.checkpoint import (
     private_key_from_bytes,
     sign_checkpoint,
 )
-from ledger.integrity.leaf import event_leaf_hash
 from ledger.integrity.merkle import (
     DEFAULT_MIN_LEVEL,
     SubtreeCache,
@@ -32,13 +31,11 @@ from ledger.integrity.merkle import (
     inclusion_proof,
     verify_consistency,
 )
-from ledger.persistence.mapper import as_uuid
+from ledger.persistence.mapper import stored_leaf
 from ledger.persistence.views import Tx, ViewStore
 
 if TYPE_CHECKING:
-    from eventsourcing.persistence import Notification
-
-    from ledger.application import Ledger
+    from ledger.appending.application import Ledger
 
 NAME = "merkle"
 _DDL = (
@@ -100,17 +97,12 @@ def _frontier_hashes(blob: bytes) -> list[bytes]:
     return [blob[i : i + 32] for i in range(0, len(blob), 32)]
 
 
-def stored_leaf(n: Notification) -> bytes:
-    """The leaf hash of a stored event as the recorder returns it."""
-    return event_leaf_hash(n.id, as_uuid(n.originator_id), n.originator_version, n.topic, n.state)
-
-
 class Sealer:
     """Keeps the Merkle tree of the log and signs checkpoints."""
 
-    def __init__(self, ledger: Ledger, *, page_size: int = 5000) -> None:
+    def __init__(self, ledger: Ledger, store: ViewStore, *, page_size: int = 5000) -> None:
         self.ledger = ledger
-        self.store = ViewStore(ledger.store, ledger.factory.datastore)  # type: ignore[attr-defined]
+        self.store = store
         self.page_size = page_size
         with self.store.transaction() as tx:
             for statement in _DDL:

@@ -20,7 +20,7 @@ from ledger.errors import ConfigurationError
 from ledger.persistence.keys import KeyRing, decode_key, master_key_id
 
 if TYPE_CHECKING:
-    from ledger.application import Ledger
+    from ledger.appending.application import Ledger
 
 NEW_MASTER_KEY_ENV = "LEDGER_NEW_MASTER_KEY"
 

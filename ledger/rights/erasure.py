@@ -17,14 +17,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 from uuid import UUID
 
+from ledger.appending.judging import read_histories
 from ledger.domain.retention import Status, status
 from ledger.errors import ConfigurationError
-from ledger.judging import read_histories
 from ledger.persistence.recorders import Shredding, SideRows
 from schemas import events as ev
+from schemas.answers import ErasureAnswer
 
 if TYPE_CHECKING:
-    from ledger.application import Ledger
+    from ledger.appending.application import Ledger
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,17 @@ class ErasureResult:
     held: tuple[ev.HeldCategory, ...]
     reference_removed: bool
     position: int | None
+
+
+def erasure_answer(result: ErasureResult) -> ErasureAnswer:
+    """The contract's answer to an erasure."""
+    return ErasureAnswer(
+        subject=result.subject,
+        erased=list(result.erased),
+        held=[h.model_dump(mode="json") for h in result.held],
+        reference_removed=result.reference_removed,
+        position=result.position,
+    )
 
 
 def _live_categories(ledger: Ledger, subject_id: UUID) -> set[str]:

@@ -7,14 +7,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ledger.errors import ConfigurationError, NotFound
+from ledger.evidence.sealing import Sealer, b64
 from ledger.integrity.verifier import CONSISTENCY_FORMAT, INCLUSION_FORMAT
 from ledger.persistence.mapper import as_uuid
-from ledger.sealing import Sealer, b64
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import Notification
 
-    from ledger.application import Ledger
 
 _FORMAT_NOTE = """\
 # Exported ledger log
@@ -50,9 +49,9 @@ def event_document(n: Notification) -> dict[str, Any]:
     }
 
 
-def prove_inclusion(ledger: Ledger, position: int) -> dict[str, Any]:
+def prove_inclusion(sealer: Sealer, position: int) -> dict[str, Any]:
     """An inclusion proof of the event at ``position`` in the latest checkpoint."""
-    sealer = Sealer(ledger)
+    ledger = sealer.ledger
     (stored,) = ledger.ledger_recorder.select_at_positions([position]) or (None,)
     if stored is None:
         msg = f"no event at position {position}"
@@ -75,9 +74,9 @@ def prove_inclusion(ledger: Ledger, position: int) -> dict[str, Any]:
     }
 
 
-def prove_consistency(ledger: Ledger, old_size: int) -> dict[str, Any]:
+def prove_consistency(sealer: Sealer, old_size: int) -> dict[str, Any]:
     """A consistency proof from the checkpoint of ``old_size`` to the latest one."""
-    sealer = Sealer(ledger)
+    ledger = sealer.ledger
     checkpoints = {c.size: c for c in sealer.checkpoints()}
     old = checkpoints.get(old_size)
     if old is None:
@@ -93,9 +92,9 @@ def prove_consistency(ledger: Ledger, old_size: int) -> dict[str, Any]:
     }
 
 
-def export_log(ledger: Ledger, folder: Path, *, page: int = 5000) -> dict[str, int]:
+def export_log(sealer: Sealer, folder: Path, *, page: int = 5000) -> dict[str, int]:
     """Write events, checkpoints, the verifier key and a format note into ``folder``."""
-    sealer = Sealer(ledger)
+    ledger = sealer.ledger
     sealer.seal()
     folder.mkdir(parents=True, exist_ok=True)
     if any(folder.iterdir()):

@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
+from ledger.evidence.sealing import Sealer, SignedCheckpoint
 from ledger.integrity.checkpoint import CheckpointError
 from ledger.integrity.leaf import event_leaf_hash
 from ledger.integrity.merkle import TreeBuilder, verify_consistency
 from ledger.persistence.mapper import as_uuid
-from ledger.sealing import Sealer, SignedCheckpoint
 
 if TYPE_CHECKING:
-    from ledger.application import Ledger
+    pass
 
 Progress = Callable[[int, int], None]
 
@@ -52,6 +52,7 @@ class Report:
 
     events: int = 0
     sealed: int = 0
+    unsealed: int = 0
     checkpoint: SignedCheckpoint | None = None
     key_source: str = "store"
     problems: list[Problem] = field(default_factory=list)
@@ -68,6 +69,7 @@ class Report:
             "ok": self.ok,
             "events": self.events,
             "sealed": self.sealed,
+            "unsealed": self.unsealed,
             "checkpoint": (
                 None if cp is None else {"size": cp.size, "root": cp.root.hex(), "note": cp.note}
             ),
@@ -195,14 +197,14 @@ def _check_consistency(sealer: Sealer, checkpoints: list[SignedCheckpoint], repo
 
 
 def verify(
-    ledger: Ledger,
+    sealer: Sealer,
     *,
     verifier_key: str | None = None,
     progress: Progress | None = None,
     page: int = 5000,
 ) -> Report:
     """Check the whole log against its seals."""
-    sealer = Sealer(ledger)
+    ledger = sealer.ledger
     report = Report(key_source="given" if verifier_key else "store")
     key = verifier_key or ledger.verifier_key()
     checkpoints = _check_signatures(sealer, sealer.checkpoints(), key, report)
@@ -222,6 +224,14 @@ def verify(
             )
             report.problems.append(Problem("truncated_log", message, size=checkpoint.size))
     _check_consistency(sealer, checkpoints, report)
+    covered = report.checkpoint.size if report.checkpoint is not None else 0
+    report.unsealed = max(0, report.events - covered)
+    if report.unsealed:
+        message = (
+            f"{report.unsealed} of {report.events} events are covered by no signed checkpoint"
+            " yet: run `ledger seal`, then verify again"
+        )
+        report.problems.append(Problem("unsealed_events", message, size=covered))
     return report
 
 
