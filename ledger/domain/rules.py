@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import singledispatch
 
 from ledger.domain.register import NoticeHistory, NoticeVersion
 from ledger.errors import Rule, Violation
@@ -200,47 +201,94 @@ def check_disclosure(ctx: LineContext, data: ev.DataDisclosedData) -> list[Viola
     return out
 
 
-def _check_data(ctx: LineContext) -> list[Violation]:  # noqa: PLR0911, PLR0912 - a dispatch table
-    line = ctx.line
-    match line:
-        case ev.SubjectRegisteredLine(data=d):
-            return check_controller(ctx, d.controller, "data.controller")
-        case ev.PersonalDataRecordedLine(data=d):
-            category = check_category(ctx, d.category, "data.category", derived=False)
-            fields = [] if category else check_fields(ctx, d.category, d.fields, d.fields)
-            return check_source(ctx, required=True) + category + fields
-        case ev.PersonalDataErasedLine(data=d):
-            category = check_category(ctx, d.category, "data.category")
-            fields = [] if category else check_fields(ctx, d.category, d.fields, None)
-            return check_source(ctx, required=False) + category + fields
-        case ev.ContractStartedLine(data=d) | ev.ContractEndedLine(data=d):
-            return check_source(ctx, required=False) + check_controller(
-                ctx, d.controller, "data.controller"
-            )
-        case ev.ConsentGrantedLine(data=d):
-            return check_source(ctx, required=False) + check_consent(ctx, d)
-        case ev.ConsentWithdrawnLine(data=d) | ev.ObjectionRecordedLine(data=d):
-            return check_source(ctx, required=False) + check_purpose(ctx, d.purpose, "data.purpose")
-        case ev.ProfileDerivedLine(data=d):
-            not_derived = check_category(ctx, d.category, "data.category", derived=True)
-            out = check_source(ctx, required=True) + not_derived
-            out += [] if not_derived else check_fields(ctx, d.category, d.fields, d.fields)
-            out += check_purpose(ctx, d.purpose, "data.purpose")
-            for i, origin in enumerate(d.derived_from):
-                out += check_category(ctx, origin, f"data.derived_from.{i}")
-            return out
-        case ev.DataDisclosedLine(data=d):
-            return check_source(ctx, required=False) + check_disclosure(ctx, d)
-        case ev.RecipientRegisteredLine(data=d):
-            return check_source(ctx, required=False) + check_recipient_registration(ctx, d)
-        case ev.RecipientEndedLine(data=d):
-            if d.id in ctx.recipients or d.id in ctx.notice.index.recipients:
-                return check_source(ctx, required=False)
-            message = f"recipient {d.id!r} is neither in the notice nor registered"
-            return [_violation(ctx, "data.id", Rule.UNKNOWN_RECIPIENT, message)]
-        case ev.AutomatedDecisionMadeLine(data=d):
-            return check_source(ctx, required=False) + check_purpose(ctx, d.purpose, "data.purpose")
+@singledispatch
+def _check_data(data: object, ctx: LineContext) -> list[Violation]:
+    """The rules for a line's ``data``, one registered function per data class."""
     return []
+
+
+@_check_data.register
+def _subject_registered(data: ev.SubjectRegisteredData, ctx: LineContext) -> list[Violation]:
+    return check_controller(ctx, data.controller, "data.controller")
+
+
+@_check_data.register
+def _personal_data_recorded(data: ev.PersonalDataRecordedData, ctx: LineContext) -> list[Violation]:
+    category = check_category(ctx, data.category, "data.category", derived=False)
+    fields = [] if category else check_fields(ctx, data.category, data.fields, data.fields)
+    return check_source(ctx, required=True) + category + fields
+
+
+@_check_data.register
+def _personal_data_erased(data: ev.PersonalDataErasedData, ctx: LineContext) -> list[Violation]:
+    category = check_category(ctx, data.category, "data.category")
+    fields = [] if category else check_fields(ctx, data.category, data.fields, None)
+    return check_source(ctx, required=False) + category + fields
+
+
+@_check_data.register
+def _contract_started(data: ev.ContractStartedData, ctx: LineContext) -> list[Violation]:
+    return check_source(ctx, required=False) + check_controller(
+        ctx, data.controller, "data.controller"
+    )
+
+
+@_check_data.register
+def _contract_ended(data: ev.ContractEndedData, ctx: LineContext) -> list[Violation]:
+    return check_source(ctx, required=False) + check_controller(
+        ctx, data.controller, "data.controller"
+    )
+
+
+@_check_data.register
+def _consent_granted(data: ev.ConsentGrantedData, ctx: LineContext) -> list[Violation]:
+    return check_source(ctx, required=False) + check_consent(ctx, data)
+
+
+@_check_data.register
+def _consent_withdrawn(data: ev.ConsentWithdrawnData, ctx: LineContext) -> list[Violation]:
+    return check_source(ctx, required=False) + check_purpose(ctx, data.purpose, "data.purpose")
+
+
+@_check_data.register
+def _objection_recorded(data: ev.ObjectionRecordedData, ctx: LineContext) -> list[Violation]:
+    return check_source(ctx, required=False) + check_purpose(ctx, data.purpose, "data.purpose")
+
+
+@_check_data.register
+def _profile_derived(data: ev.ProfileDerivedData, ctx: LineContext) -> list[Violation]:
+    not_derived = check_category(ctx, data.category, "data.category", derived=True)
+    out = check_source(ctx, required=True) + not_derived
+    out += [] if not_derived else check_fields(ctx, data.category, data.fields, data.fields)
+    out += check_purpose(ctx, data.purpose, "data.purpose")
+    for i, origin in enumerate(data.derived_from):
+        out += check_category(ctx, origin, f"data.derived_from.{i}")
+    return out
+
+
+@_check_data.register
+def _data_disclosed(data: ev.DataDisclosedData, ctx: LineContext) -> list[Violation]:
+    return check_source(ctx, required=False) + check_disclosure(ctx, data)
+
+
+@_check_data.register
+def _recipient_registered(data: ev.RecipientRegisteredData, ctx: LineContext) -> list[Violation]:
+    return check_source(ctx, required=False) + check_recipient_registration(ctx, data)
+
+
+@_check_data.register
+def _recipient_ended(data: ev.RecipientEndedData, ctx: LineContext) -> list[Violation]:
+    if data.id in ctx.recipients or data.id in ctx.notice.index.recipients:
+        return check_source(ctx, required=False)
+    message = f"recipient {data.id!r} is neither in the notice nor registered"
+    return [_violation(ctx, "data.id", Rule.UNKNOWN_RECIPIENT, message)]
+
+
+@_check_data.register
+def _automated_decision_made(
+    data: ev.AutomatedDecisionMadeData, ctx: LineContext
+) -> list[Violation]:
+    return check_source(ctx, required=False) + check_purpose(ctx, data.purpose, "data.purpose")
 
 
 def check_derivation(
@@ -258,5 +306,5 @@ def check_derivation(
 
 
 def check_line(ctx: LineContext) -> list[Violation]:
-    """Every register rule that applies to this line."""
-    return _check_data(ctx)
+    """Every register rule that applies to this line, by the type of its ``data``."""
+    return _check_data(ctx.line.data, ctx)  # type: ignore[attr-defined]
