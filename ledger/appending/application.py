@@ -34,7 +34,7 @@ from ledger.appending.batch import (
     digest_idempotency,
     parse_lines,
 )
-from ledger.appending.judging import Judge, Judged, finding_data
+from ledger.appending.judging import JUDGED_TYPES, Judge, Judged, finding_data
 from ledger.appending.listener import CommitListener, NoListener
 from ledger.appending.registry import NOTICE_STREAM, RECIPIENT_STREAM, Registry
 from ledger.clock import Clock, SystemClock
@@ -55,7 +55,7 @@ from ledger.integrity.checkpoint import (
 )
 from ledger.persistence.keys import KeyRing, MasterKeySource, SigningKeySource, master_key_id
 from ledger.persistence.mapper import PydanticMapper, stored_leaf
-from ledger.persistence.recorders import LedgerRecorder, SideRows
+from ledger.persistence.recorders import KeyRow, LedgerRecorder, Prefetch, SideRows
 from ledger.persistence.recorders_postgres import PostgresLedgerRecorder
 from ledger.persistence.recorders_sqlite import SQLiteLedgerRecorder
 from ledger.persistence.store import StoreConfig, ensure_postgres_schema
@@ -377,18 +377,26 @@ class Ledger(Application[UUID]):
     def _append_parsed(
         self, parsed: list[ParsedLine], violations: list[Any], now: datetime
     ) -> AppendResult:
-        self._sync_registry()
-        refs = {p.line.subject for p in parsed if hasattr(p.line, "subject")}
-        digests = [p.key_digest for p in parsed if p.key_digest is not None]
-        subjects = self.ledger_recorder.select_subjects(refs) if refs else {}
+        refs = sorted({p.line.subject for p in parsed if hasattr(p.line, "subject")})
+        judged = sorted(
+            {p.line.subject for p in parsed if p.line.type in JUDGED_TYPES and p.line.subject}
+        )
+        found = self.ledger_recorder.prefetch(
+            refs,
+            [p.key_digest for p in parsed if p.key_digest is not None],
+            judged,
+            [NOTICE_STREAM, RECIPIENT_STREAM],
+        )
+        self._registry.sync(self.ledger_recorder, self.mapper, heads=found.versions)
+        subjects = found.subjects
         deriving = {subjects[p.line.subject] for p in parsed
                     if p.line.type == "ProfileDerived" and p.line.subject in subjects}  # fmt: skip
         state = BatchState(
-            stored_digests=self.ledger_recorder.select_idempotency(digests) if digests else {},
+            stored_digests=found.idempotency,
             subjects=subjects,
             notices=self._registry.notices,
             recipients=frozenset(self._registry.agreements.history),
-            categories=self._live_categories(deriving),
+            categories=_live_categories(found.keys, deriving),
         )
         problems, registered = check_batch(parsed, state, now)
         violations = sorted([*violations, *problems], key=lambda v: v.line)
@@ -398,7 +406,7 @@ class Ledger(Application[UUID]):
         duplicates = len(parsed) - len(fresh)
         if not fresh:
             return AppendResult(0, duplicates, None)
-        stored, side, judged = self._to_stored(fresh, registered, now)
+        stored, side, judged_ = self._to_stored(fresh, registered, found, now)
         try:
             ids = self.ledger_recorder.insert_events(stored, side=side)
         except BaseException:
@@ -411,33 +419,27 @@ class Ledger(Application[UUID]):
         ):
             self._sync_registry()
         last = max(ids) if ids else None
-        findings = tuple(j.as_dict() for j in judged)
+        findings = tuple(j.as_dict() for j in judged_)
         return AppendResult(len(fresh), duplicates, last, findings)
 
-    def _live_categories(self, subject_ids: set[UUID]) -> dict[UUID, frozenset[str]]:
-        """Categories the given subjects have data under a live key in (one query)."""
-        held: dict[UUID, set[str]] = {sid: set() for sid in subject_ids}
-        for row in self.ledger_recorder.select_keys(subject_ids) if subject_ids else ():
-            if row.wrapped is not None:
-                held[row.subject_id].add(row.category)
-        return {sid: frozenset(c) for sid, c in held.items()}
-
     def _to_stored(
-        self, fresh: list[ParsedLine], registered: list[tuple[str, UUID]], now: datetime
+        self,
+        fresh: list[ParsedLine],
+        registered: list[tuple[str, UUID]],
+        found: Prefetch,
+        now: datetime,
     ) -> tuple[list[StoredEvent], SideRows, list[Judged]]:
         new_ids = {sid for _, sid in registered}
         streams = {p.subject_id or RECIPIENT_STREAM for p in fresh}
         existing = [s for s in streams if s not in new_ids]
         versions = dict.fromkeys(streams, 0)
-        versions.update(self.ledger_recorder.select_stream_versions(existing))
-        self.keyring.load(s for s in existing if s != RECIPIENT_STREAM)
+        versions.update({s: found.versions[s] for s in existing if s in found.versions})
+        self.keyring.take([s for s in existing if s != RECIPIENT_STREAM], found.keys)
         recorded_at = now.isoformat()
         stored: list[StoredEvent] = []
         idempotency: list[tuple[bytes, bytes, UUID, int]] = []
         registry = self._registry
-        judge = Judge(
-            self.ledger_recorder, self.mapper, fresh, registry.notices, registry.agreements
-        )
+        judge = Judge(found.streams, self.mapper, fresh, registry.notices, registry.agreements)
         judged: list[Judged] = []
         for p in fresh:
             stream = p.subject_id or RECIPIENT_STREAM
@@ -538,6 +540,15 @@ class Ledger(Application[UUID]):
             self.listener.closing()
         finally:
             self.factory.close()
+
+
+def _live_categories(keys: list[KeyRow], subject_ids: set[UUID]) -> dict[UUID, frozenset[str]]:
+    """Categories the given subjects have data under a live key in."""
+    held: dict[UUID, set[str]] = {sid: set() for sid in subject_ids}
+    for row in keys:
+        if row.subject_id in held and row.wrapped is not None:
+            held[row.subject_id].add(row.category)
+    return {sid: frozenset(c) for sid, c in held.items()}
 
 
 @contextmanager

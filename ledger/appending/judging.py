@@ -35,7 +35,6 @@ from schemas import events as ev
 if TYPE_CHECKING:
     from eventsourcing.persistence import StoredEvent
 
-    from ledger.persistence.recorders import LedgerRecorder
 
 JUDGED_TYPES = frozenset({"DataDisclosed", "ProfileDerived", "AutomatedDecisionMade"})
 
@@ -115,16 +114,18 @@ class Judge:
 
     def __init__(
         self,
-        recorder: LedgerRecorder,
+        streams: Iterable[StoredEvent],
         mapper: PydanticMapper,
         fresh: list[ParsedLine],
         notices: NoticeHistory,
         agreements: Agreements,
     ) -> None:
+        """``streams``: the stored events of (at least) the judged lines' subjects."""
         self.notices = notices
         self.agreements = Agreements({k: list(v) for k, v in agreements.history.items()})
         judged = {p.subject_id for p in fresh if p.line.type in JUDGED_TYPES and p.subject_id}
-        histories = read_histories(recorder.select_streams(judged) if judged else (), mapper)
+        rows = (r for r in streams if as_uuid(r.originator_id) in judged)
+        histories = read_histories(rows, mapper)
         self.facts: dict[UUID, list[Fact]] = {sid: histories[sid].facts for sid in judged}
 
     def observe(self, p: ParsedLine, version: int, now: datetime) -> list[Finding]:

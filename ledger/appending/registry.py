@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -29,13 +30,21 @@ class Registry:
         default_factory=lambda: {NOTICE_STREAM: 0, RECIPIENT_STREAM: 0}
     )
 
-    def sync(self, recorder: LedgerRecorder, mapper: PydanticMapper) -> None:
+    def sync(
+        self,
+        recorder: LedgerRecorder,
+        mapper: PydanticMapper,
+        *,
+        heads: Mapping[UUID, int] | None = None,
+    ) -> None:
         """Read notice and recipient events appended since the last look.
 
-        One index probe per stream tells whether anything changed; events are read
+        One index probe per stream tells whether anything changed (or ``heads``,
+        the streams' versions an append's prefetch already read); events are read
         only when it did (rarely: notices and recipients change seldom).
         """
-        heads = recorder.select_stream_versions([NOTICE_STREAM, RECIPIENT_STREAM])
+        if heads is None:
+            heads = recorder.select_stream_versions([NOTICE_STREAM, RECIPIENT_STREAM])
         for stream in (NOTICE_STREAM, RECIPIENT_STREAM):
             if heads.get(stream, 0) <= self.versions[stream]:
                 continue

@@ -146,6 +146,16 @@ class KeyRing:
             self._take(row)
         self._loaded.update(wanted)
 
+    def take(self, subject_ids: Iterable[UUID], rows: Iterable[KeyRow]) -> None:
+        """Hold the keys of these subjects from rows already read (an append's prefetch)."""
+        wanted = {s for s in subject_ids if s not in self._loaded}
+        if not wanted:
+            return
+        for row in rows:
+            if row.subject_id in wanted:
+                self._take(row)
+        self._loaded.update(wanted)
+
     def trim(self, max_keys: int) -> None:
         """Forget every unwrapped key when more than ``max_keys`` are held (flat memory)."""
         if len(self._old) > max_keys and not self.pending:

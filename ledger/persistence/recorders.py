@@ -58,6 +58,42 @@ class SideRows:
     shredding: Shredding | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Prefetch:
+    """Everything one append call reads before it checks, from one round trip."""
+
+    subjects: dict[str, UUID]
+    """Subject references that exist, and their stream ids."""
+    idempotency: dict[bytes, bytes]
+    """Content digests stored under the call's idempotency key digests."""
+    versions: dict[UUID, int]
+    """Last version of each found subject's stream and of each stream asked for."""
+    keys: list[KeyRow]
+    """Every data key row of the found subjects, destroyed ones included."""
+    streams: list[StoredEvent]
+    """Every stored event of the found subjects among ``judged``, in stream order."""
+
+
+def prefetch_in_steps(
+    recorder: LedgerRecorder,
+    refs: Sequence[str],
+    digests: Sequence[bytes],
+    judged: Sequence[str],
+    streams: Sequence[UUID],
+) -> Prefetch:
+    """The prefetch as separate queries (an embedded store has no round trips to save)."""
+    subjects = recorder.select_subjects(refs) if refs else {}
+    ids = list(subjects.values())
+    judged_ids = [subjects[r] for r in judged if r in subjects]
+    return Prefetch(
+        subjects=subjects,
+        idempotency=recorder.select_idempotency(digests) if digests else {},
+        versions=recorder.select_stream_versions([*ids, *streams]),
+        keys=recorder.select_keys(ids) if ids else [],
+        streams=recorder.select_streams(judged_ids) if judged_ids else [],
+    )
+
+
 class LedgerRecorder(Protocol):
     """What the ledger needs of a store beyond the library's ApplicationRecorder."""
 
@@ -74,6 +110,20 @@ class LedgerRecorder(Protocol):
 
     def select_subjects(self, refs: Iterable[str]) -> dict[str, UUID]:
         """Internal ids of the given subject references that exist."""
+        ...
+
+    def prefetch(
+        self,
+        refs: Sequence[str],
+        digests: Sequence[bytes],
+        judged: Sequence[str],
+        streams: Sequence[UUID],
+    ) -> Prefetch:
+        """What an append reads before it checks, in as few round trips as possible.
+
+        Subjects, idempotency digests, stream versions, keys, and the judged
+        subjects' streams.
+        """
         ...
 
     def select_refs(self, subject_ids: Iterable[UUID]) -> dict[UUID, str]:

@@ -12,7 +12,7 @@ from eventsourcing.persistence import Notification as _Notification
 from eventsourcing.persistence import StoredEvent as _StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
-from ledger.persistence.recorders import KeyRow, Shredding, SideRows
+from ledger.persistence.recorders import KeyRow, Prefetch, Shredding, SideRows, prefetch_in_steps
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import Notification, StoredEvent
@@ -148,6 +148,16 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
     def select_subjects(self, refs: Iterable[str]) -> dict[str, UUID]:
         sql = "SELECT ref, subject_id FROM ledger_subjects WHERE ref IN ({})"
         return {r[0]: UUID(r[1]) for r in self._select_in(sql, refs)}
+
+    def prefetch(
+        self,
+        refs: Sequence[str],
+        digests: Sequence[bytes],
+        judged: Sequence[str],
+        streams: Sequence[UUID],
+    ) -> Prefetch:
+        """Separate indexed queries: an embedded store has no round trips to save."""
+        return prefetch_in_steps(self, refs, digests, judged, streams)
 
     def select_streams(self, ids: Iterable[UUID]) -> list[StoredEvent]:
         sql = (
