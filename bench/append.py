@@ -4,51 +4,75 @@ Run from the project folder::
 
     .venv/bin/python bench/append.py [--postgres-url URL] [--events N]
         [--single-calls N] [--repeat N] [--stream-lines N]
-        [--only sqlite|postgres] [--profile]
+        [--seal on-request|each-call] [--only sqlite|postgres] [--profile]
 
-What it measures, per store, all in one process and one run (the machine's speed
-drifts, so the raw figures are measured again every time, never quoted):
+Every ledger is a fresh one made by the composition root
+(``ledger.bootstrap.initialise``) with the example register
+(``examples/register.toml``). What it measures, per store, all in one process and
+one run (the machine's speed drifts, so the raw figures are measured again every
+time, never quoted):
 
 ``raw 1 row/commit``
     the driver alone (``sqlite3`` / psycopg) inserting one row per commit into a
-    plain table shaped like the events table (uuid, bigint, text, 300 bytes of
-    bytes, the same primary key; on PostgreSQL also the bigserial position).
+    plain table shaped like the events table (uuid, bigint, text, bytes as long as
+    the ledger's average stored state, the same primary key; on PostgreSQL also
+    the bigserial position).
 ``ledger append_batch(1 line)``
-    ``Ledger.append_batch([line])`` once per event: parse, pydantic validation,
-    idempotency digests, register checks, AES-GCM sealing, one transaction.
+    ``core.ledger.append_batch([line])`` once per event: parse, pydantic
+    validation, idempotency digests, register checks, AES-GCM sealing of personal
+    data, findings, one transaction.
 ``raw executemany 1000/commit``
     the driver alone, ``executemany`` of 1000 rows per transaction.
 ``ledger append_batch(1000 lines)``
-    ``Ledger.append_batch`` with 1000 NDJSON lines per call.
+    ``core.ledger.append_batch`` with 1000 NDJSON lines per call.
+``core.seal() of N events``
+    (``--seal on-request`` only) after each ledger run above, the time to seal
+    what it appended: the Merkle tree caught up over the run's events and one
+    signed checkpoint. Not included in the append rows.
 
-The lines are realistic and pass every check: for each new subject a
-``SubjectRegistered``, ``ContractStarted``, ``ConsentGranted`` (marketing) and
-``PersonalDataRecorded`` (name and a valid personal identity code), then four
-``PersonalDataRecorded`` updates of random earlier subjects, so batches also
-touch subjects stored by earlier calls. 5 of 8 lines carry sealed personal data;
-every line has an idempotency key. Lines are generated before the clock starts,
-except in the stream test, where generating them is part of the run.
+Sealing policy (``--seal``): the library seals the log after every committed
+call unless the ledger is opened with ``seal_every``. ``on-request`` (the
+default) opens every ledger with an infinite interval, so the append rows are
+appends only and sealing has its own rows; ``each-call`` keeps the library's
+default, so every ``append_batch`` call in the append rows (and the end of the
+stream) includes one seal, as ``ledger append`` does.
+
+The lines are the demo population (``ledger.demo.population``, the generator
+behind ``ledger demo``): registrations, customer and metering data with valid
+personal identity codes, contracts, consents and withdrawals, objections, web
+data, derived profiles, corrections and disclosures, every id and field from the
+register; every line has an idempotency key and passes every check (some are
+judged and add a finding event, not counted in the rates). The subjects are
+taken 1000 at a time, one line of each in turn (``bench.population.interleaved``),
+so a 1000-line call mostly touches subjects stored by an earlier call, as a live
+feed does. Lines are generated before the clock starts, except in the stream
+test, where generating them is part of the run.
 
 How to read the table: each path runs ``--repeat`` times (fresh lines each time,
-same store); ``events/s`` is the median rate and ``each run`` lists every run's
-rate in order, so a wide spread says the machine was busy with something else.
-``ledger/raw`` is the ledger's median over the raw driver's median on the same
-path: 1.00 would mean the ledger costs nothing over the bare driver. SQLite runs
-in WAL mode with the ledger connection's own ``PRAGMA synchronous`` (printed) on
-both connections, so both pay the same fsync per commit.
+same store); ``events/s`` is the median rate (lines appended per second) and
+``each run`` lists every run's rate in order, so a wide spread says the machine
+was busy with something else. ``ledger/raw`` is the ledger's median over the raw
+driver's median on the same path: 1.00 would mean the ledger costs nothing over
+the bare driver. SQLite runs in WAL mode with the ledger connection's own
+``PRAGMA synchronous`` (printed) on both connections, so both pay the same fsync
+per commit.
 
 ``--stream-lines N`` streams N lines from a generator through
-``Ledger.append_stream(lines, batch_size=1000)`` on a fresh store, in a freshly
-spawned process (so earlier measurements do not mask growth), and prints the
-rate and the resident memory (now and peak) at the start and at 10%, 50% and
-100%: figures that stay flat mean memory does not grow with the stream.
+``core.ledger.append_stream(lines, batch_size=1000)`` on a fresh store, in a
+freshly spawned process (so earlier measurements do not mask growth), and prints
+the rate and the resident memory (now and peak) at the start and at 10%, 50% and
+100%: figures that stay flat mean memory does not grow with the stream. The first
+mark includes drawing the first 1000 subjects' histories from the generator
+(about 10,500 lines) before the first line can be taken in turn.
 
-``--profile`` then times the ledger's phases on each store (timing wrappers
-patched around its functions in this process only; they add about 0.3 us per
-wrapped call, several per event) for one-line calls and for 1000-line calls,
-and prints cProfile's top functions of the 1000-line path (the profiler's own
-overhead inflates functions with many small calls). "rest" rows are a phase's
-own code outside the phases listed under it.
+``--profile`` then runs one-line calls and 1000-line calls on each store under
+cProfile (the standard profiler; nothing in the library is patched) and prints,
+for each, the time per call or per event of each function of the append path,
+as a tree from ``Ledger.append_batch`` down through the project's own functions
+(a callee's time is the time spent in it when called from its parent; library
+and builtin calls are leaves), followed by the own time grouped by module. The
+profiler's overhead inflates functions with many small calls; compare shares,
+not absolute figures, with the unprofiled table.
 
 Every store is fresh: SQLite files in a temporary folder, PostgreSQL schemas
 named ``bench_<time>_<pid>_...``, dropped at the end.
@@ -57,164 +81,78 @@ named ``bench_<time>_<pid>_...``, dropped at the end.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import cProfile
 import multiprocessing
 import os
 import pstats
-import random
-import resource
+import re
 import sqlite3
 import statistics
 import sys
+import sysconfig
 import tempfile
 import time
-import tomllib
-from collections import defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from functools import partial
 from itertools import islice
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
-from unittest import mock
-from urllib.parse import urlsplit
+from types import CodeType
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import orjson
 import psycopg
 from psycopg import sql
 
-from ledger.appending import application as application_module
-from ledger.appending import batch as appending_module
-from ledger.appending.application import Ledger, file_digest
+from bench.population import (
+    DEFAULT_PG_URL,
+    ROOT,
+    SEAL_ON_REQUEST,
+    drop_schemas,
+    interleaved,
+    ndjson,
+    open_core,
+    pg_base_url,
+    population,
+    register,
+    rss_kib,
+    with_schema,
+)
+from ledger.appending.definition_file import DefinitionFile
+from ledger.bootstrap import Core
 from ledger.errors import BatchRejected
-from ledger.persistence.keys import MasterKeySource
-from ledger.persistence.store import parse_store_url
-from schemas.register import RegisterDefinition
 
-ROOT = Path(__file__).resolve().parents[1]
-P = ParamSpec("P")
 R = TypeVar("R")
 
-DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
-REGISTER_FILE = ROOT / "examples" / "register.toml"
 BATCH = 1000
-PAYLOAD_BYTES = 300
-CONTROLLER = "0209628-8"
-PIC_CHECK = "0123456789ABCDEFHJKLMNPRSTUVWXY"
-FIRST_NAMES = ("Aino", "Eino", "Helmi", "Onni", "Aada", "Leevi", "Venla", "Väinö")
-LAST_NAMES = ("Virtanen", "Korhonen", "Mäkinen", "Nieminen", "Mäkelä", "Laine")
-
-FALLBACK_REGISTER = """\
-name = "Benchmark register"
-version = "v1"
-effective_from = "2021-06-03T00:00:00+03:00"
-[[controllers]]
-business_id = "0209628-8"
-name = "Retail"
-[privacy_contact]
-email = "privacy@example.fi"
-[[purposes]]
-id = "marketing"
-description = "Marketing"
-bases = ["consent", "contract"]
-[[categories]]
-id = "customer_basic"
-description = "Basic"
-fields = { name = "text", personal_identity_code = "personal_identity_code" }
-[[sources]]
-id = "data_subject"
-description = "the subject"
-[[retention]]
-category = "customer_basic"
-period = "P3Y"
-starts = "contract_ended"
-statement = "kept 3 years after the contract ends"
-[automated_decisions]
-exists = false
-statement = "none"
-"""
+SUBJECTS_IN_TURN = 1000
+ENDLESS = 10**9
+"""Subjects asked of the generator: it yields lazily, so the supply never runs out."""
+SEAL_POLICIES = {"on-request": SEAL_ON_REQUEST, "each-call": None}
+OUR_PACKAGES = ("ledger", "projections", "schemas")
 
 
 # --- lines ------------------------------------------------------------------------
 
 
-def personal_identity_code(rng: random.Random) -> str:
-    """A valid Finnish personal identity code of someone born 1930-1998."""
-    born = datetime(1930, 1, 1, tzinfo=UTC) + timedelta(days=rng.randrange(25_000))
-    ddmmyy = born.strftime("%d%m%y")
-    individual = f"{rng.randrange(2, 900):03d}"
-    return f"{ddmmyy}-{individual}{PIC_CHECK[int(ddmmyy + individual) % 31]}"
+class Feed:
+    """An endless, deterministic supply of valid NDJSON lines for one ledger."""
 
+    def __init__(self, core: Core, definition: DefinitionFile, seed: int) -> None:
+        lines = population(core, definition, seed=seed, subjects=ENDLESS)
+        self._lines = ndjson(interleaved(lines, SUBJECTS_IN_TURN))
 
-@dataclass
-class Population:
-    """An endless, deterministic supply of valid NDJSON lines for one ledger.
+    def take(self, count: int) -> list[bytes]:
+        """The next ``count`` lines."""
+        return list(islice(self._lines, count))
 
-    A cycle of 8 lines: a new subject's SubjectRegistered, ContractStarted,
-    ConsentGranted and PersonalDataRecorded, then 4 PersonalDataRecorded of random
-    subjects registered earlier. Only counters are kept, so memory stays flat.
-    """
-
-    occurred_from: datetime
-    seed: int = 1
-    registered: int = 0
-    emitted: int = 0
-    rng: random.Random = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.rng = random.Random(self.seed)
-
-    def lines(self, count: int) -> Iterator[bytes]:
-        """The next ``count`` lines, as the bytes of one NDJSON line each."""
-        for _ in range(count):
-            yield orjson.dumps(self._next())
-            self.emitted += 1
-
-    def _next(self) -> dict[str, Any]:
-        step = self.emitted % 8
-        if step == 0:
-            self.registered += 1
-        ref = self.registered if step < 4 else self.rng.randrange(self.registered) + 1
-        occurred = self.occurred_from + timedelta(seconds=self.emitted % 86_400)
-        line: dict[str, Any] = {
-            "type": "PersonalDataRecorded",
-            "subject": f"C-{ref:08d}",
-            "occurred_at": occurred.isoformat(),
-            "actor": "crm-import",
-            "idempotency_key": f"crm-import:{self.emitted:010d}",
-        }
-        if step == 0:
-            line["type"] = "SubjectRegistered"
-            line["data"] = {"kind": "person", "controller": CONTROLLER}
-        elif step == 1:
-            line["type"] = "ContractStarted"
-            line["data"] = {
-                "controller": CONTROLLER,
-                "contract": f"K-{ref:08d}",
-                "metering_point": f"6430070000{ref:08d}",
-            }
-        elif step == 2:
-            line["type"] = "ConsentGranted"
-            line["data"] = {
-                "purpose": "marketing",
-                "channel": "web_form",
-                "evidence": f"form-2023-v4#{ref:08d}",
-            }
-        else:
-            name = f"{self.rng.choice(FIRST_NAMES)} {self.rng.choice(LAST_NAMES)}"
-            pic = personal_identity_code(self.rng)
-            line["source"] = "data_subject"
-            line["data"] = {
-                "category": "customer_basic",
-                "fields": {"name": name, "personal_identity_code": pic},
-            }
-        return line
+    def stream(self, count: int) -> Iterator[bytes]:
+        """The next ``count`` lines, generated as they are read."""
+        return islice(self._lines, count)
 
 
 def chunked(items: Iterable[R], size: int) -> Iterator[list[R]]:
@@ -225,21 +163,6 @@ def chunked(items: Iterable[R], size: int) -> Iterator[list[R]]:
 
 
 # --- stores -----------------------------------------------------------------------
-
-
-def load_register() -> tuple[RegisterDefinition, bytes, str]:
-    """The example register if present, else a minimal one with the same ids."""
-    if REGISTER_FILE.exists():
-        raw, origin = REGISTER_FILE.read_bytes(), str(REGISTER_FILE.relative_to(ROOT))
-    else:
-        raw, origin = FALLBACK_REGISTER.encode(), "the inline fallback register"
-    definition = RegisterDefinition.model_validate(tomllib.loads(raw.decode()))
-    return definition, raw, origin
-
-
-def pg_base_url(url: str) -> str:
-    """The URL without its query (``?schema=``)."""
-    return urlsplit(url)._replace(query="").geturl()
 
 
 def new_run_id() -> str:
@@ -253,20 +176,14 @@ class Bench:
 
     args: argparse.Namespace
     tmp: Path
-    definition: RegisterDefinition
-    register_raw: bytes
+    definition: DefinitionFile
     run_id: str = field(default_factory=new_run_id)
     schemas: list[str] = field(default_factory=list)
 
     @property
-    def effective_from(self) -> datetime:
-        """When the published notice takes effect."""
-        return self.definition.effective_from or datetime(2021, 6, 3, tzinfo=UTC)
-
-    def occurred_from(self) -> datetime:
-        """2024-01-01T12:00+02:00, or a day after the notice if that is later."""
-        start = datetime.fromisoformat("2024-01-01T12:00:00+02:00")
-        return max(start, self.effective_from + timedelta(days=1))
+    def seal_every(self) -> float | None:
+        """The sealing interval every ledger of the run is opened with."""
+        return SEAL_POLICIES[self.args.seal]
 
     def schema(self, name: str) -> str:
         """A new PostgreSQL schema name, remembered to be dropped at the end."""
@@ -274,52 +191,33 @@ class Bench:
         self.schemas.append(schema)
         return schema
 
-    def open_ledger(self, store: str, name: str) -> Ledger:
+    def open_core(self, store: str, name: str) -> Core:
         """Initialise a ledger with the register on a fresh store."""
         if store == "sqlite":
             url = f"sqlite:///{self.tmp / f'{name}.db'}"
         else:
-            url = f"{pg_base_url(self.args.postgres_url)}?schema={self.schema(name)}"
-        key = MasterKeySource(self.tmp / f"{store}-{name}.key")
-        effective = None if self.definition.effective_from else self.effective_from
-        digest = file_digest(self.register_raw)
-        return Ledger.initialise(
-            parse_store_url(url), key, self.definition, digest, effective_from=effective
-        )
+            url = with_schema(pg_base_url(self.args.postgres_url), self.schema(name))
+        keys = self.tmp / f"{store}-{name}"
+        keys.mkdir()
+        return open_core(url, keys, self.definition, seal_every=self.seal_every)
 
     def drop_schemas(self) -> None:
         """Drop every PostgreSQL schema this run created."""
-        if not self.schemas:
-            return
-        with psycopg.connect(pg_base_url(self.args.postgres_url)) as conn:
-            conn.autocommit = True
-            for schema in self.schemas:
-                drop = sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE")
-                conn.execute(drop.format(sql.Identifier(schema)))
+        if self.schemas:
+            drop_schemas(self.args.postgres_url, self.schemas)
 
 
-def sqlite_synchronous(ledger: Ledger) -> int:
+def sqlite_synchronous(core: Core) -> int:
     """``PRAGMA synchronous`` of the ledger's SQLite connection (2 = FULL)."""
-    datastore: Any = ledger.ledger_recorder.datastore  # type: ignore[attr-defined]
-    with datastore.transaction(commit=False) as c:
-        c.execute("PRAGMA synchronous")
-        return int(c.fetchone()[0])
+    return int(core.store.query("PRAGMA synchronous")[0][0])
 
 
-def stored_state_bytes(ledger: Ledger) -> float:
-    """Average size of the stored event states, in bytes."""
-    recorder: Any = ledger.ledger_recorder
-    table = recorder.events_table_name
-    if ledger.store.kind == "sqlite":
-        with recorder.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT avg(length(state)) FROM {table}")
-            return float(c.fetchone()[0])
-    query = sql.SQL("SELECT avg(octet_length(state)) AS n FROM {}.{}").format(
-        sql.Identifier(ledger.store.schema), sql.Identifier(table)
-    )
-    with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
-        curs.execute(query)
-        return float(curs.fetchone()["n"])
+def stored_state_bytes(core: Core, last: int = 2000) -> int:
+    """Average size of the stored states of the last ``last`` events, in bytes."""
+    recorder = core.ledger.recorder
+    head = recorder.max_notification_id() or 0
+    events = recorder.select_notifications(max(1, head - last + 1), last)
+    return round(statistics.mean(len(n.state) for n in events))
 
 
 def pg_settings(url: str) -> str:
@@ -338,16 +236,16 @@ def pg_settings(url: str) -> str:
 RawRow = tuple[UUID, int, str, bytes]
 
 
-def raw_rows(count: int) -> list[RawRow]:
-    """Rows shaped like stored events: 8 versions per stream, 300-byte states."""
-    noise = os.urandom(4096 + PAYLOAD_BYTES)
+def raw_rows(count: int, payload: int) -> list[RawRow]:
+    """Rows shaped like stored events: 8 versions per stream, ``payload``-byte states."""
+    noise = os.urandom(4096 + payload)
     rows: list[RawRow] = []
     stream = uuid4()
     for i in range(count):
         if i % 8 == 0:
             stream = uuid4()
         start = (i * 37) % 4096
-        state = noise[start : start + PAYLOAD_BYTES]
+        state = noise[start : start + payload]
         rows.append((stream, i % 8 + 1, "PersonalDataRecorded", state))
     return rows
 
@@ -460,12 +358,12 @@ def timed(work: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def append_all(ledger: Ledger, batches: Iterable[Sequence[bytes]]) -> int:
-    """Append each batch in one call; the number of events appended."""
+def append_all(core: Core, batches: Iterable[Sequence[bytes]]) -> int:
+    """Append each batch in one call; the number of lines appended."""
     appended = 0
     for batch in batches:
         try:
-            appended += ledger.append_batch(batch).appended
+            appended += core.ledger.append_batch(batch).appended
         except BatchRejected as e:
             problems = [v.as_dict() for v in e.violations[:5]]
             msg = f"the benchmark's own lines were rejected: {problems}"
@@ -473,10 +371,10 @@ def append_all(ledger: Ledger, batches: Iterable[Sequence[bytes]]) -> int:
     return appended
 
 
-def open_raw(bench: Bench, store: str, ledger: Ledger) -> tuple[SQLiteRaw | PostgresRaw, str]:
+def open_raw(bench: Bench, store: str, core: Core) -> tuple[SQLiteRaw | PostgresRaw, str]:
     """The raw driver's table for a store, and a note on its settings."""
     if store == "sqlite":
-        sync = sqlite_synchronous(ledger)
+        sync = sqlite_synchronous(core)
         note = f"sqlite: WAL, PRAGMA synchronous={sync} on the ledger's and the raw connection"
         return SQLiteRaw(bench.tmp / "raw.db", sync), note
     url = bench.args.postgres_url
@@ -484,51 +382,46 @@ def open_raw(bench: Bench, store: str, ledger: Ledger) -> tuple[SQLiteRaw | Post
 
 
 def measure_store(bench: Bench, store: str) -> tuple[list[Result], list[str]]:
-    """Raw and ledger appends, single and batched, on one store."""
+    """Raw and ledger appends, single and batched, on one store (and sealing apart)."""
     args = bench.args
-    ledger = bench.open_ledger(store, "ledger")
-    pop = Population(bench.occurred_from())
-    raw, note = open_raw(bench, store, ledger)
+    core = bench.open_core(store, "ledger")
+    feed = Feed(core, bench.definition, seed=1)
+    raw, note = open_raw(bench, store, core)
     raw_single = Result(store, "raw 1 row/commit", args.single_calls)
     single = Result(store, "ledger append_batch(1 line)", args.single_calls, raw=raw_single)
     raw_batch = Result(store, f"raw executemany {BATCH}/commit", args.events)
     batch = Result(store, f"ledger append_batch({BATCH} lines)", args.events, raw=raw_batch)
+    seals = [Result(store, f"core.seal() of {r.events} events", r.events) for r in (single, batch)]
+    on_request = bench.seal_every is not None
     try:
-        append_all(ledger, [[line] for line in pop.lines(40)])  # warm up
-        append_all(ledger, chunked(pop.lines(BATCH), BATCH))
-        raw.single(raw_rows(40))
-        raw.batched(raw_rows(BATCH))
+        append_all(core, [[line] for line in feed.take(40)])  # warm up
+        append_all(core, chunked(feed.take(3 * BATCH), BATCH))  # past the first round
+        core.seal()
+        payload = stored_state_bytes(core)
+        raw.single(raw_rows(40, payload))
+        raw.batched(raw_rows(BATCH, payload))
         for _ in range(args.repeat):
-            raw_single.seconds.append(timed(partial(raw.single, raw_rows(single.events))))
-            lines = [[line] for line in pop.lines(single.events)]
-            single.seconds.append(timed(partial(append_all, ledger, lines)))
-            raw_batch.seconds.append(timed(partial(raw.batched, raw_rows(batch.events))))
-            lines = list(chunked(pop.lines(batch.events), BATCH))
-            batch.seconds.append(timed(partial(append_all, ledger, lines)))
+            raw_single.seconds.append(timed(partial(raw.single, raw_rows(single.events, payload))))
+            lines = [[line] for line in feed.take(single.events)]
+            single.seconds.append(timed(partial(append_all, core, lines)))
+            seals[0].seconds.append(timed(core.seal))  # already sealed under each-call
+            raw_batch.seconds.append(timed(partial(raw.batched, raw_rows(batch.events, payload))))
+            lines = list(chunked(feed.take(batch.events), BATCH))
+            batch.seconds.append(timed(partial(append_all, core, lines)))
+            seals[1].seconds.append(timed(core.seal))
         line_bytes = sum(len(line) for line in lines[-1]) / len(lines[-1])
         sizes = (
             f"{store}: NDJSON line {line_bytes:.0f} B, stored state"
-            f" {stored_state_bytes(ledger):.0f} B per event on average;"
-            f" raw rows carry {PAYLOAD_BYTES} B"
+            f" {stored_state_bytes(core)} B per event on average; raw rows carry {payload} B"
         )
-        return [raw_single, single, raw_batch, batch], [note, sizes]
+        measured = [raw_single, single, raw_batch, batch, *(seals if on_request else ())]
+        return measured, [note, sizes]
     finally:
         raw.close()
-        ledger.close()
+        core.close()
 
 
 # --- streaming --------------------------------------------------------------------
-
-
-def memory_kib() -> tuple[int, int]:
-    """Resident set size now and at its peak, in KiB."""
-    status = Path("/proc/self/status")
-    if status.exists():
-        lines = status.read_text().splitlines()
-        values = dict(line.split(":", 1) for line in lines if line.startswith("Vm"))
-        return int(values["VmRSS"].split()[0]), int(values["VmHWM"].split()[0])
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak, peak
 
 
 @dataclass(frozen=True)
@@ -544,21 +437,21 @@ class StreamMark:
 
 def stream_store(bench: Bench, store: str, total: int) -> list[StreamMark]:
     """Stream ``total`` generated lines through append_stream, sampling memory."""
-    ledger = bench.open_ledger(store, "stream")
-    pop = Population(bench.occurred_from(), seed=2)
+    core = bench.open_core(store, "stream")
+    lines = Feed(core, bench.definition, seed=2).stream(total)
     marks = [(percent, max(1, total * percent // 100)) for percent in (10, 50, 100)]
-    samples = [StreamMark(0, 0, 0.0, *memory_kib())]
+    samples = [StreamMark(0, 0, 0.0, *rss_kib())]
     done = 0
     start = time.perf_counter()
     try:
-        for result in ledger.append_stream(pop.lines(total), batch_size=BATCH):
+        for result in core.ledger.append_stream(lines, batch_size=BATCH):
             done += result.appended + result.duplicates
             while marks and done >= marks[0][1]:
                 percent = marks.pop(0)[0]
                 elapsed = time.perf_counter() - start
-                samples.append(StreamMark(percent, done, elapsed, *memory_kib()))
+                samples.append(StreamMark(percent, done, elapsed, *rss_kib()))
     finally:
-        ledger.close()
+        core.close()
     return samples
 
 
@@ -566,8 +459,7 @@ def stream_in_child(
     args: argparse.Namespace, tmp: Path, run_id: str, store: str
 ) -> list[StreamMark]:
     """``stream_store`` in this (fresh) process; drops its own schema."""
-    definition, raw, _ = load_register()
-    bench = Bench(args, tmp, definition, raw, run_id=run_id)
+    bench = Bench(args, tmp, register(), run_id=run_id)
     try:
         return stream_store(bench, store, args.stream_lines)
     finally:
@@ -589,178 +481,205 @@ def stream_fresh(bench: Bench, store: str) -> list[StreamMark]:
 
 # --- profiling --------------------------------------------------------------------
 
+Func = tuple[str, int, str]
+"""pstats' key of a function: (file, first line, name)."""
 
-@dataclass(frozen=True)
-class Phase:
-    """A timed part of the append path; children run inside it."""
-
-    key: str
-    label: str
-    children: tuple[Phase, ...] = ()
-
-
-APPEND_PHASES = Phase(
-    "append_batch",
-    "Ledger.append_batch",
-    (
-        Phase(
-            "parse",
-            "parse_lines",
-            (Phase("validate", "TypeAdapter(AppendLine).validate_python"),),
-        ),
-        Phase("digest", "digest_idempotency", (Phase("hmac", "index_digest x2"),)),
-        Phase("sync", "Ledger._sync_registry (2 SELECTs)"),
-        Phase("reads", "select_idempotency + select_subjects"),
-        Phase(
-            "check",
-            "check_batch",
-            (Phase("notice", "notice_in_force"), Phase("rules", "check_line")),
-        ),
-        Phase(
-            "to_stored",
-            "Ledger._to_stored",
-            (
-                Phase("versions", "select_stream_versions"),
-                Phase("keys", "KeyRing.load (SELECT + unwrap)"),
-                Phase(
-                    "stored",
-                    "PydanticMapper.stored_from_state",
-                    (
-                        Phase("seal", "KeyRing.seal (AES-GCM, base64, new keys)"),
-                        Phase("encode", "OrjsonTranscoder.encode"),
-                    ),
-                ),
-            ),
-        ),
-        Phase("insert", "recorder.insert_events (the transaction)"),
-    ),
+_BUILTIN_OWNER = re.compile(r"of '([\w.]+)' objects|built-in method ([\w.]+)")
+SOURCE_ROOTS = (
+    Path(sysconfig.get_paths()["purelib"]),
+    Path(sysconfig.get_paths()["stdlib"]),
+    ROOT,  # last: the project's .venv holds the libraries
 )
+NAMED = (*OUR_PACKAGES, "eventsourcing")
+"""Packages whose functions are named with their class: ours, and the library's."""
+EXPANDED = (*NAMED, "functools")
+"""Packages whose functions the tree opens: ours, the library that runs our hooks, and
+``functools`` (its ``singledispatch`` wrappers lead to our rule functions)."""
+SHOWN = 0.01
+"""Callees under this share of the root are summed into one row."""
 
 
-class PhaseTimer:
-    """Accumulates the wall-clock time spent inside wrapped functions."""
+def loaded_functions() -> dict[tuple[str, int], str]:
+    """(file, first line) -> qualified name of every function of the loaded modules.
 
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = defaultdict(float)
-
-    def wrap(self, phase: str, fn: Callable[P, R]) -> Callable[P, R]:
-        """``fn``, adding the time of each call to ``phase``."""
-
-        def timed_call(*args: P.args, **kwargs: P.kwargs) -> R:
-            start = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                self.seconds[phase] += time.perf_counter() - start
-
-        return timed_call
-
-
-class _TimedAdapter:
-    """Stands in for the module's TypeAdapter, timing ``validate_python``."""
-
-    def __init__(self, validate_python: Callable[..., object], timer: PhaseTimer) -> None:
-        self.validate_python = timer.wrap("validate", validate_python)
-
-
-def instrumented(ledger: Ledger, timer: PhaseTimer) -> contextlib.ExitStack:
-    """Patch timing wrappers around the append path's phases (this process only)."""
-    recorder: Any = ledger.ledger_recorder
-    mapper: Any = ledger.mapper
-    app, appending = application_module, appending_module
-    targets: list[tuple[object, str, str]] = [
-        (ledger, "append_batch", "append_batch"),
-        (app, "parse_lines", "parse"),
-        (app, "digest_idempotency", "digest"),
-        (appending, "index_digest", "hmac"),
-        (ledger, "_sync_registry", "sync"),
-        (recorder, "select_idempotency", "reads"),
-        (recorder, "select_subjects", "reads"),
-        (app, "check_batch", "check"),
-        (appending, "notice_in_force", "notice"),
-        (appending, "check_line", "rules"),
-        (ledger, "_to_stored", "to_stored"),
-        (recorder, "select_stream_versions", "versions"),
-        (ledger.keyring, "load", "keys"),
-        (mapper, "stored_from_state", "stored"),
-        (ledger.keyring, "seal", "seal"),
-        (mapper.transcoder, "encode", "encode"),
-        (recorder, "insert_events", "insert"),
+    Read from the code objects Python runs (not from the files, which may have
+    changed since they were imported), so methods show their class.
+    """
+    names: dict[tuple[str, int], str] = {}
+    pending: list[Any] = [
+        module
+        for name, module in list(sys.modules.items())
+        if name.split(".")[0] in NAMED and module is not None
     ]
-    stack = contextlib.ExitStack()
-    for owner, name, phase in targets:
-        wrapped = timer.wrap(phase, getattr(owner, name))
-        stack.enter_context(mock.patch.object(owner, name, wrapped))
-    adapter = _TimedAdapter(appending._LINE.validate_python, timer)
-    stack.enter_context(mock.patch.object(appending, "_LINE", adapter))
-    return stack
+    seen: set[int] = set()
+    while pending:
+        item = pending.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        for value in list(vars(item).values()):
+            for candidate in (value, *(getattr(value, a, None) for a in _WRAPPING)):
+                code = getattr(candidate, "__code__", None)
+                if isinstance(code, CodeType) and package_of_file(code.co_filename) in NAMED:
+                    key = code.co_filename, code.co_firstlineno
+                    qualname = candidate.__qualname__
+                    # One code object behind several functions is a decorator's wrapper.
+                    names[key] = qualname if names.get(key, qualname) == qualname else code.co_name
+            if isinstance(value, type) and value.__module__.split(".")[0] in NAMED:
+                pending.append(value)
+    return names
 
 
-def print_phase(phase: Phase, timer: PhaseTimer, per: int, total: float, depth: int) -> None:
-    """One phase, its children, and the parent's own rest, in microseconds per unit."""
-    spent = timer.seconds.get(phase.key, 0.0)
-    label = "  " * depth + phase.label
-    print(f"  {label:<56} {spent / per * 1e6:>10.2f} {spent / total:>6.1%}")
-    for child in phase.children:
-        print_phase(child, timer, per, total, depth + 1)
-    if phase.children:
-        rest = spent - sum(timer.seconds.get(c.key, 0.0) for c in phase.children)
-        label = "  " * (depth + 1) + "rest"
-        print(f"  {label:<56} {rest / per * 1e6:>10.2f} {rest / total:>6.1%}")
+_WRAPPING = ("__wrapped__", "__func__", "fget", "func")
+"""Where decorators, properties, static and class methods keep the function."""
 
 
-def phase_run(ledger: Ledger, batches: Sequence[Sequence[bytes]], title: str) -> None:
-    """Append under the timing wrappers and print the phase tree."""
-    timer = PhaseTimer()
-    events = sum(len(b) for b in batches)
-    with instrumented(ledger, timer):
-        wall = timed(partial(append_all, ledger, batches))
-    per = len(batches) if len(batches[0]) == 1 else events
-    unit = "us/call" if per == len(batches) else "us/event"
-    print(f"\n{title}: {events} events, {events / wall:,.0f} events/s under the wrappers")
-    print(f"  {'phase':<56} {unit:>10} {'share':>6}")
-    print_phase(APPEND_PHASES, timer, per, timer.seconds["append_batch"], 0)
+def module_of(func: Func) -> str:
+    """The dotted module a profiled function belongs to (the owner's, for builtins)."""
+    filename, _, name = func
+    if filename == "~":
+        found = _BUILTIN_OWNER.search(name)
+        owner = (found.group(1) or found.group(2)) if found else ""
+        return owner.rsplit(".", 1)[0] if "." in owner else "builtins"
+    path = Path(filename)
+    for base in SOURCE_ROOTS:
+        if path.is_relative_to(base):
+            return ".".join(path.relative_to(base).with_suffix("").parts)
+    return path.stem
 
 
-def print_profile(store: str, events: int, profiler: cProfile.Profile, top: int = 30) -> None:
-    """cProfile's functions with the most own time, in microseconds per event."""
-    stats: Any = pstats.Stats(profiler)
-    rows = sorted(stats.stats.items(), key=lambda item: item[1][2], reverse=True)[:top]
-    print(f"\n{store}: cProfile of append_batch({BATCH} lines), {events} events")
-    print(f"  {'own us/ev':>9} {'cum us/ev':>9} {'calls/ev':>8}  function")
-    for (filename, line, name), (_, calls, own, cum, _) in rows:
-        where = "/".join(Path(filename).parts[-2:]) if line else "builtin"
+def package_of_file(filename: str) -> str:
+    """The top-level package of a source file."""
+    return module_of((filename, 0, "")).split(".")[0]
+
+
+def package_of(func: Func) -> str:
+    """The group a function's own time is counted under: our module, or a package."""
+    module = module_of(func)
+    top = module.split(".")[0]
+    return module if top in OUR_PACKAGES else top
+
+
+@dataclass
+class Profiled:
+    """A profile of the append path and how to print it per unit."""
+
+    stats: Any
+    units: int
+    unit: str
+    total: float
+    names: dict[tuple[str, int], str] = field(default_factory=loaded_functions)
+
+    def label(self, func: Func) -> str:
+        """``module.Class.function``, the module without its package for ours and the
+        library's (builtins as cProfile names them)."""
+        filename, line, name = func
+        if filename == "~":
+            return name
+        module = module_of(func)
+        if module.split(".")[0] in NAMED:
+            module = module.rsplit(".", 1)[-1]
+        return f"{module}.{self.names.get((filename, line), name)}"
+
+    def row(self, text: str, seconds: float, calls: float | None, depth: int) -> None:
+        """One line of the tree: time per unit, share of the root, calls per unit."""
+        name = "  " * depth + text
+        name = name if len(name) <= 80 else name[:77] + "..."
+        per_unit = f"{calls / self.units:.3g}" if calls is not None else ""
         print(
-            f"  {own / events * 1e6:>9.2f} {cum / events * 1e6:>9.2f}"
-            f" {calls / events:>8.2f}  {name} ({where}:{line})"
+            f"  {name:<80} {seconds / self.units * 1e6:>9.2f}"
+            f" {seconds / self.total:>6.1%} {per_unit:>9}"
         )
+
+    def tree(self, func: Func, seconds: float, depth: int, max_depth: int = 8) -> None:
+        """``func``'s callees by time, ours and the library's opened, then the rest.
+
+        cProfile records a callee's time per caller, but not what that callee's own
+        callees did for each of its callers: a function called from several places
+        has its callees shared out in proportion to its time from each.
+        """
+        scale = seconds / self.stats.stats[func][3] if self.stats.stats[func][3] else 0.0
+        callees = self.stats.all_callees.get(func, {})
+        rest, shown = seconds, False
+        for callee, (count, _, _, inside) in sorted(callees.items(), key=lambda c: -c[1][3]):
+            spent, calls = inside * scale, count * scale
+            if spent < SHOWN * self.total:
+                continue
+            rest, shown = rest - spent, True
+            self.row(self.label(callee), spent, calls, depth)
+            if module_of(callee).split(".")[0] in EXPANDED and depth < max_depth:
+                self.tree(callee, spent, depth + 1, max_depth)
+        if shown and rest >= SHOWN * self.total:
+            self.row("(own code and calls under 1% each)", rest, None, depth)
+
+    def by_module(self, top: int = 14) -> None:
+        """Own time grouped by our module or outside package, largest first."""
+        own: Counter[str] = Counter()
+        for func, (_, _, tt, _, _) in self.stats.stats.items():
+            own[package_of(func)] += tt
+        print(f"  {'own time by module':<80} {self.unit:>9} {'share':>6}")
+        for module, seconds in own.most_common(top):
+            self.row(module, seconds, None, 0)
+
+
+def append_root(stats: Any) -> Func:
+    """pstats' key of ``Ledger.append_batch``."""
+    for func in stats.stats:
+        if func[2] == "append_batch" and func[0].endswith("appending/application.py"):
+            return func  # type: ignore[no-any-return]
+    msg = "Ledger.append_batch is not in the profile"
+    raise SystemExit(msg)
+
+
+def profile_run(core: Core, batches: Sequence[Sequence[bytes]], title: str) -> None:
+    """Append under cProfile and print the append path's tree and modules."""
+    profiler = cProfile.Profile()
+    wall = timed(partial(profiler.runcall, append_all, core, batches))
+    stats: Any = pstats.Stats(profiler)
+    stats.calc_callees()
+    events = sum(len(b) for b in batches)
+    per_call = len(batches[0]) == 1
+    root = append_root(stats)
+    total = stats.stats[root][3]
+    unit = "us/call" if per_call else "us/event"
+    report = Profiled(stats, len(batches) if per_call else events, unit, total)
+    print(f"\n{title}: {events} events, {events / wall:,.0f} events/s under the profiler")
+    print(f"  {'function (time inside it when called from the line above)':<80}"
+          f" {unit:>9} {'share':>6} {'calls/' + unit[3:]:>9}")  # fmt: skip
+    report.row(report.label(root), total, stats.stats[root][1], 0)
+    report.tree(root, total, 1)
+    print()
+    report.by_module()
 
 
 def profile_store(bench: Bench, store: str) -> None:
-    """Phase times of both paths and cProfile of the 1000-line path on one store."""
-    events = bench.args.profile_events
-    ledger = bench.open_ledger(store, "profile")
-    pop = Population(bench.occurred_from(), seed=3)
+    """Both append paths under cProfile on one store."""
+    core = bench.open_core(store, "profile")
+    feed = Feed(core, bench.definition, seed=3)
+    policy = f"--seal {bench.args.seal}"
     try:
-        append_all(ledger, chunked(pop.lines(2 * BATCH), BATCH))  # warm up
-        singles = [[line] for line in pop.lines(bench.args.profile_calls)]
-        phase_run(ledger, singles, f"{store}: append_batch(1 line) by phase")
-        batches = list(chunked(pop.lines(events), BATCH))
-        phase_run(ledger, batches, f"{store}: append_batch({BATCH} lines) by phase")
-        batches = list(chunked(pop.lines(events), BATCH))
-        profiler = cProfile.Profile()
-        profiler.runcall(append_all, ledger, batches)
-        print_profile(store, events, profiler)
+        append_all(core, chunked(feed.take(2 * BATCH), BATCH))  # warm up
+        singles = [[line] for line in feed.take(bench.args.profile_calls)]
+        profile_run(core, singles, f"{store}: append_batch(1 line) under cProfile, {policy}")
+        batches = list(chunked(feed.take(bench.args.profile_events), BATCH))
+        title = f"{store}: append_batch({BATCH} lines) under cProfile, {policy}"
+        profile_run(core, batches, title)
     finally:
-        ledger.close()
+        core.close()
 
 
 # --- report -----------------------------------------------------------------------
 
 
-def print_results(results: Sequence[Result], notes: Sequence[str], repeat: int) -> None:
+def print_results(
+    results: Sequence[Result], notes: Sequence[str], args: argparse.Namespace
+) -> None:
     """The plain table of measured paths."""
-    print(f"\nmedian of {repeat} run(s) per path")
+    policy = {
+        "on-request": "appends exclude sealing; core.seal() rows time it after each run",
+        "each-call": "every append_batch call seals (the library's default)",
+    }[args.seal]
+    print(f"\nmedian of {args.repeat} run(s) per path; --seal {args.seal}: {policy}")
     row = "{:<11} {:<32} {:>7} {:>9} {:>10}  {}"
     print(row.format("store", "path", "events", "events/s", "ledger/raw", "each run"))
     for r in results:
@@ -770,15 +689,18 @@ def print_results(results: Sequence[Result], notes: Sequence[str], repeat: int) 
         print(f"  {note}")
 
 
-def print_stream(store: str, total: int, samples: Sequence[StreamMark]) -> None:
+def print_stream(store: str, args: argparse.Namespace, samples: Sequence[StreamMark]) -> None:
     """Rate and memory at the start and at 10%, 50% and 100% of the stream."""
-    print(f"\n{store}: append_stream of {total} generated lines, batch_size={BATCH},")
-    print("  in a fresh process; lines/s is the rate since the previous mark")
+    print(f"\n{store}: append_stream of {args.stream_lines} generated lines, batch_size={BATCH},")
+    print(
+        f"  in a fresh process, --seal {args.seal} (one call: at most one seal, at its end);"
+        " lines/s is the rate since the previous mark"
+    )
     row = "  {:>5} {:>9} {:>8} {:>9} {:>8} {:>9}"
     print(row.format("at", "lines", "seconds", "lines/s", "RSS MiB", "peak MiB"))
     for before, s in zip([None, *samples], samples, strict=False):
         rate = ""
-        if before is not None and s.seconds > before.seconds:
+        if before is not None and s.lines > before.lines:
             rate = f"{(s.lines - before.lines) / (s.seconds - before.seconds):,.0f}"
         rss, peak = f"{s.rss_kib / 1024:.1f}", f"{s.peak_kib / 1024:.1f}"
         print(row.format(f"{s.percent}%", s.lines, f"{s.seconds:.1f}", rate, rss, peak))
@@ -788,13 +710,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     add = parser.add_argument
-    add("--postgres-url", default=DEFAULT_PG_URL)
+    add("--postgres-url", default=DEFAULT_PG_URL, help="a PostgreSQL database")
     add("--events", type=int, default=50_000, help="events per 1000-line run")
     add("--single-calls", type=int, default=2_000, help="one-line calls per run")
     add("--repeat", type=int, default=3, help="runs per path (the median is shown)")
     add("--stream-lines", type=int, default=0, help="lines to stream (0: skip)")
-    add("--only", choices=("sqlite", "postgres"))
-    add("--profile", action="store_true", help="phase times and cProfile")
+    add(
+        "--seal",
+        choices=tuple(SEAL_POLICIES),
+        default="on-request",
+        help="on-request: sealing timed apart (default); each-call: the library's default",
+    )
+    add("--only", choices=("sqlite", "postgres"), help="measure one store only")
+    add("--profile", action="store_true", help="the append path under cProfile")
     add("--profile-events", type=int, default=20_000, help="events to profile")
     add("--profile-calls", type=int, default=500, help="one-line calls to profile")
     return parser.parse_args(argv)
@@ -804,10 +732,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Measure every requested store and print the tables."""
     args = parse_args(argv)
     stores = [s for s in ("sqlite", "postgresql") if s.startswith(args.only or "")]
-    definition, raw, origin = load_register()
-    print(f"register: {origin}")
+    definition = register()
+    print(f"register: {definition.path.relative_to(ROOT)}")
     with tempfile.TemporaryDirectory(prefix="bench-append-") as tmp:
-        bench = Bench(args, Path(tmp), definition, raw)
+        bench = Bench(args, Path(tmp), definition)
         try:
             results: list[Result] = []
             notes: list[str] = []
@@ -815,9 +743,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                 measured, store_notes = measure_store(bench, store)
                 results += measured
                 notes += store_notes
-            print_results(results, notes, args.repeat)
+            print_results(results, notes, args)
             for store in stores if args.stream_lines else ():
-                print_stream(store, args.stream_lines, stream_fresh(bench, store))
+                print_stream(store, args, stream_fresh(bench, store))
             for store in stores if args.profile else ():
                 profile_store(bench, store)
         finally:

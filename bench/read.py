@@ -2,17 +2,20 @@
 
 Run from the project folder::
 
-    .venv/bin/python bench/read.py [--subjects 100000] [--only sqlite|postgres]
+    .venv/bin/python bench/read.py [--subjects 100000] [--queries 2000]
+        [--only sqlite|postgres] [--postgres-url URL]
 
-For each store: fills a fresh store with a generated register (about 10.5 events
-per subject: 100,000 subjects give about 1,050,000 events), then
+For each store: fills a fresh store with the demo population (about 10.5 events
+per subject: 100,000 subjects give about 1,050,000 events; the ledger opened by
+``ledger.bootstrap.initialise`` with sealing on request, so the load figure is
+appends only and sealing is timed on its own line), then
 
-* rebuilds all projections together from position 0 (``ProjectionRunner.rebuild``)
+* rebuilds all projections together from position 0 (``core.runner().rebuild``)
   and prints events/s, the process's resident memory at 10%, 50% and 100% of the
   replay (flat figures mean memory does not grow with the log) and its peak;
 * asks ``basis`` for random (subject, purpose, instant) triples through the same
-  query path the command line uses (``Views.basis``: indexed view queries, the
-  interval computation and the evidence's leaf hashes) and prints p50 and p99.
+  query path the command line uses (``core.views().basis``: indexed view queries,
+  the interval computation and the evidence's leaf hashes) and prints p50 and p99.
 
 Not a timed test: it prints figures. The machine's speed drifts; compare figures
 from one run.
@@ -22,20 +25,22 @@ from __future__ import annotations
 
 import random
 import statistics
+import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 
-from bench.population import RssMarks, arguments, build, stores
-from ledger.appending.application import Ledger
-from projections.queries import Views
-from projections.runner import ProjectionRunner
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.population import RssMarks, arguments, build, stores, timed_seal
+from ledger.bootstrap import Core
 
 PURPOSES = ("marketing", "billing", "profiling", "customer_relationship", "development")
 
 
-def catch_up(ledger: Ledger) -> dict[str, float]:
+def catch_up(core: Core) -> dict[str, float]:
     """Rebuild every view; events/s and memory along the way."""
-    runner = ProjectionRunner(ledger)
+    runner = core.runner()
     progress = RssMarks()
     began = time.perf_counter()
     count = runner.rebuild(progress=progress)
@@ -48,13 +53,13 @@ def catch_up(ledger: Ledger) -> dict[str, float]:
     }
 
 
-def basis_latency(ledger: Ledger, queries: int, seed: int) -> dict[str, float]:
+def basis_latency(core: Core, queries: int, seed: int) -> dict[str, float]:
     """p50 and p99 of basis answers for random subjects, purposes and instants."""
-    views = Views(ledger)
-    refs = [r["ref"] for r in views.store.query("SELECT ref FROM {t}ledger_subjects")]
+    views = core.views()
+    refs = [r["ref"] for r in core.store.query("SELECT ref FROM {t}ledger_subjects")]
     rng = random.Random(seed)
-    start = ledger.notices.versions[0].effective_from
-    span = (ledger.clock.now() - start).total_seconds()
+    start = core.ledger.notices.versions[0].effective_from
+    span = (core.ledger.clock.now() - start).total_seconds()
     timings = []
     for _ in range(queries):
         ref, purpose = rng.choice(refs), rng.choice(PURPOSES)
@@ -68,28 +73,30 @@ def basis_latency(ledger: Ledger, queries: int, seed: int) -> dict[str, float]:
 
 def main() -> None:
     parser = arguments(__doc__.splitlines()[0])
-    parser.add_argument("--queries", type=int, default=2000)
+    parser.add_argument("--queries", type=int, default=2000, help="basis queries to time")
     args = parser.parse_args()
     with stores(args.postgres_url, args.only) as each:
         for name, url, folder in each:
-            ledger, events, seconds = build(url, folder, args.subjects)
-            print(
-                f"{name}: loaded {events:,} events for {args.subjects:,} subjects"
-                f" in {seconds:.0f} s ({events / seconds:,.0f} events/s)"
-            )
-            caught = catch_up(ledger)
-            print(
-                f"{name}: rebuild of all projections: {caught['events']:,} events in"
-                f" {caught['seconds']:.1f} s = {caught['rate']:,.0f} events/s; RSS MiB at"
-                f" 10% {caught['rss_10']:.0f}, 50% {caught['rss_50']:.0f},"
-                f" 100% {caught['rss_100']:.0f}; peak {caught['peak']:.0f}"
-            )
-            latency = basis_latency(ledger, args.queries, seed=1)
-            print(
-                f"{name}: basis over {latency['subjects']:,} subjects, {args.queries} queries:"
-                f" p50 {latency['p50']:.2f} ms, p99 {latency['p99']:.2f} ms"
-            )
-            ledger.close()
+            core, events, seconds = build(url, folder, args.subjects)
+            with core:
+                print(
+                    f"{name}: loaded {events:,} events for {args.subjects:,} subjects"
+                    f" in {seconds:.1f} s ({events / seconds:,.0f} events/s, not sealed)"
+                )
+                print(f"{name}: sealed them (tree and a checkpoint) in {timed_seal(core):.1f} s")
+                caught = catch_up(core)
+                print(
+                    f"{name}: rebuild of all projections: {caught['events']:,} events in"
+                    f" {caught['seconds']:.1f} s = {caught['rate']:,.0f} events/s; RSS MiB at"
+                    f" 10% {caught['rss_10']:.0f}, 50% {caught['rss_50']:.0f},"
+                    f" 100% {caught['rss_100']:.0f}; peak {caught['peak']:.0f}"
+                )
+                latency = basis_latency(core, args.queries, seed=1)
+                print(
+                    f"{name}: basis over {latency['subjects']:,} subjects,"
+                    f" {args.queries} queries: p50 {latency['p50']:.2f} ms,"
+                    f" p99 {latency['p99']:.2f} ms"
+                )
 
 
 if __name__ == "__main__":

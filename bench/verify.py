@@ -2,42 +2,43 @@
 
 Run from the project folder::
 
-    .venv/bin/python bench/verify.py [--subjects 100000] [--only sqlite|postgres]
+    .venv/bin/python bench/verify.py [--subjects 100000] [--proofs 200]
+        [--only sqlite|postgres] [--postgres-url URL]
 
-For each store: fills a fresh store (about 10.5 events per subject), seals it
-(the Merkle projection from position 0 and one signed checkpoint), then runs
-``verify`` over the whole log (every leaf recomputed from the stored bytes, the
-tree rebuilt, every checkpoint checked) and prints events/s with the resident
-memory at 10%, 50% and 100% and its peak, and finally times inclusion proofs for
-random positions and consistency proofs against the latest checkpoint (each
-through the same path as ``ledger prove``, reading stored leaves and subtree roots).
+For each store: fills a fresh store with the demo population (about 10.5 events
+per subject; the ledger opened by ``ledger.bootstrap.initialise`` with sealing on
+request, so nothing but the first notice is sealed while loading), seals it
+(``core.seal()``: the Merkle projection over every appended event and one signed
+checkpoint), then runs ``verify(core.sealer)`` over the whole log (every leaf
+recomputed from the stored bytes, the tree rebuilt, every checkpoint checked) and
+prints events/s with the resident memory at 10%, 50% and 100% and its peak, and
+finally times inclusion proofs for random positions and consistency proofs
+against the latest checkpoint (each through the same path as ``ledger prove``,
+reading stored leaves and subtree roots).
 """
 
 from __future__ import annotations
 
 import random
 import statistics
+import sys
 import time
+from pathlib import Path
 
-from bench.population import RssMarks, arguments, build, stores
-from ledger.appending.application import Ledger
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.population import RssMarks, arguments, build, stores, timed_seal
+from ledger.bootstrap import Core
 from ledger.evidence.proofs import prove_inclusion
-from ledger.evidence.sealing import Sealer
 from ledger.evidence.verification import verify
 from ledger.integrity.verifier import check_inclusion
 
 
-def seal(ledger: Ledger) -> float:
-    began = time.perf_counter()
-    Sealer(ledger).seal()
-    return time.perf_counter() - began
-
-
-def verify_all(ledger: Ledger) -> dict[str, float]:
+def verify_all(core: Core) -> dict[str, float]:
+    """Verify the whole log; events/s and memory along the way."""
     progress = RssMarks()
-
     began = time.perf_counter()
-    report = verify(ledger, progress=progress)
+    report = verify(core.sealer, progress=progress)
     seconds = time.perf_counter() - began
     if not report.ok:
         raise SystemExit(f"verify failed: {report.problems[:3]}")
@@ -49,8 +50,9 @@ def verify_all(ledger: Ledger) -> dict[str, float]:
     }
 
 
-def proofs(ledger: Ledger, count: int) -> dict[str, float]:
-    sealer = Sealer(ledger)
+def proofs(core: Core, count: int) -> dict[str, float]:
+    """Times of inclusion and consistency proofs at the latest checkpoint's size."""
+    sealer = core.sealer
     checkpoint = sealer.latest()
     if checkpoint is None:
         raise SystemExit("no checkpoint")
@@ -66,10 +68,10 @@ def proofs(ledger: Ledger, count: int) -> dict[str, float]:
         began = time.perf_counter()
         sealer.consistency(old, size)
         consistency.append((time.perf_counter() - began) * 1000)
-    position = ledger.recorder.max_notification_id() or 1
-    document = prove_inclusion(ledger, position)
-    if check_inclusion(document, ledger.verifier_key()):
-        raise SystemExit("a generated proof does not verify")
+    position = core.ledger.recorder.max_notification_id() or 1
+    document = prove_inclusion(sealer, position)
+    if problem := check_inclusion(document, core.ledger.verifier_key()):
+        raise SystemExit(f"a generated proof does not verify: {problem}")
     return {
         "size": size,
         "inclusion_p50": statistics.median(inclusion),
@@ -81,26 +83,30 @@ def proofs(ledger: Ledger, count: int) -> dict[str, float]:
 
 def main() -> None:
     parser = arguments(__doc__.splitlines()[0])
-    parser.add_argument("--proofs", type=int, default=200)
+    parser.add_argument("--proofs", type=int, default=200, help="proofs of each kind to time")
     args = parser.parse_args()
     with stores(args.postgres_url, args.only) as each:
         for name, url, folder in each:
-            ledger, events, seconds = build(url, folder, args.subjects)
-            print(f"{name}: loaded {events:,} events in {seconds:.0f} s")
-            print(f"{name}: sealed (tree from position 0 and a checkpoint) in {seal(ledger):.1f} s")
-            v = verify_all(ledger)
-            print(
-                f"{name}: verify: {v['events']:,} events in {v['seconds']:.1f} s ="
-                f" {v['rate']:,.0f} events/s; RSS MiB at 10% {v['rss_10']:.0f},"
-                f" 50% {v['rss_50']:.0f}, 100% {v['rss_100']:.0f}; peak {v['peak']:.0f}"
-            )
-            p = proofs(ledger, args.proofs)
-            print(
-                f"{name}: proofs at size {p['size']:,}: inclusion p50 {p['inclusion_p50']:.2f} ms"
-                f" (max {p['inclusion_max']:.2f}), consistency p50 {p['consistency_p50']:.2f} ms"
-                f" (max {p['consistency_max']:.2f})"
-            )
-            ledger.close()
+            core, events, seconds = build(url, folder, args.subjects)
+            with core:
+                print(f"{name}: loaded {events:,} events in {seconds:.1f} s (not sealed)")
+                print(
+                    f"{name}: sealed (the tree over every appended event and a checkpoint)"
+                    f" in {timed_seal(core):.1f} s"
+                )
+                v = verify_all(core)
+                print(
+                    f"{name}: verify: {v['events']:,} events in {v['seconds']:.1f} s ="
+                    f" {v['rate']:,.0f} events/s; RSS MiB at 10% {v['rss_10']:.0f},"
+                    f" 50% {v['rss_50']:.0f}, 100% {v['rss_100']:.0f}; peak {v['peak']:.0f}"
+                )
+                p = proofs(core, args.proofs)
+                print(
+                    f"{name}: proofs at size {p['size']:,}:"
+                    f" inclusion p50 {p['inclusion_p50']:.2f} ms (max {p['inclusion_max']:.2f}),"
+                    f" consistency p50 {p['consistency_p50']:.2f} ms"
+                    f" (max {p['consistency_max']:.2f})"
+                )
 
 
 if __name__ == "__main__":

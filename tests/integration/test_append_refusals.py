@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -204,11 +205,13 @@ CASES: list[tuple[str, Any, tuple[str | None, str]]] = [
 def test_a_malformed_line_is_refused_with_its_field_and_rule(
     ledger: Ledger, line: Any, expected: tuple[str | None, str]
 ) -> None:
-    ledger.append_batch([orjson.dumps(f.subject_registered("C-1"))])
+    f.append(ledger, f.subject_registered("C-1"))
     before = ledger.recorder.max_notification_id()
     good = orjson.dumps(f.contract_started("C-1"))
     raw = line if isinstance(line, bytes) else orjson.dumps(line)
-    with pytest.raises(BatchRejected) as refused:
+    field, rule = expected
+    message = f"1 problem(s); line 2: {field}: {rule}"
+    with pytest.raises(BatchRejected, match=f"^{re.escape(message)}$") as refused:
         ledger.append_batch([good, raw, good])
     found = [(v.line, v.field, v.rule) for v in refused.value.violations]
     assert found == [(2, *expected)]
@@ -216,10 +219,13 @@ def test_a_malformed_line_is_refused_with_its_field_and_rule(
 
 
 def test_no_refusal_message_quotes_a_personal_identity_code(ledger: Ledger) -> None:
-    ledger.append_batch([orjson.dumps(f.subject_registered("C-1"))])
+    f.append(ledger, f.subject_registered("C-1"))
     bad = f.personal_data("C-1", {"personal_identity_code": "131052-308U"})
-    with pytest.raises(BatchRejected) as refused:
-        ledger.append_batch([orjson.dumps(bad)])
+    message = (
+        "1 problem(s); line 1: data.fields.personal_identity_code: invalid_personal_identity_code"
+    )
+    with pytest.raises(BatchRejected, match=f"^{re.escape(message)}$") as refused:
+        f.append(ledger, bad)
     text = orjson.dumps([v.as_dict() for v in refused.value.violations]).decode()
     assert "131052" not in text
     assert "131052" not in str(refused.value)
@@ -232,8 +238,10 @@ def test_every_problem_of_a_batch_is_reported_at_once(ledger: Ledger) -> None:
         f.contract_started("C-1"),
         f.personal_data("C-1", source="rumours"),
     ]
-    with pytest.raises(BatchRejected) as refused:
-        ledger.append_batch([orjson.dumps(x) for x in lines])
+    with pytest.raises(
+        BatchRejected, match=re.escape("2 problem(s); line 2: data.purpose: unknown_purpose")
+    ) as refused:
+        f.append(ledger, *lines)
     assert [(v.line, v.rule) for v in refused.value.violations] == [
         (2, "unknown_purpose"),
         (4, "unknown_source"),
@@ -241,13 +249,14 @@ def test_every_problem_of_a_batch_is_reported_at_once(ledger: Ledger) -> None:
 
 
 def test_a_profile_must_be_derived_from_data_the_subject_has(ledger: Ledger) -> None:
-    ledger.append_batch([orjson.dumps(f.subject_registered("C-1"))])
+    f.append(ledger, f.subject_registered("C-1"))
     cookies = f.personal_data("C-1", {"cookie_id": "ck-1"}, category="cookies", source="cookies")
-    with pytest.raises(BatchRejected) as refused:
-        ledger.append_batch([orjson.dumps(cookies), orjson.dumps(f.profile_derived("C-1"))])
+    message = "1 problem(s); line 2: data.derived_from.1: derived_from_missing_data"
+    with pytest.raises(BatchRejected, match=f"^{re.escape(message)}$") as refused:
+        f.append(ledger, cookies, f.profile_derived("C-1"))
     assert [(v.line, v.field, v.rule) for v in refused.value.violations] == [
         (2, "data.derived_from.1", "derived_from_missing_data")
     ]
     logs = f.personal_data("C-1", {"usage": "evenings"}, category="web_logs", source="web_services")
-    ledger.append_batch([orjson.dumps(cookies), orjson.dumps(logs)])
-    assert ledger.append_batch([orjson.dumps(f.profile_derived("C-1"))]).appended == 1
+    f.append(ledger, cookies, logs)
+    assert f.append(ledger, f.profile_derived("C-1")).appended == 1

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-import orjson
-
 from ledger.appending.application import Ledger
 from ledger.persistence.keys import MasterKeySource
 from ledger.persistence.store import parse_store_url
@@ -15,14 +13,14 @@ from tests import factories as f
 def test_concurrent_writers_to_one_subject_both_succeed(
     ledger: Ledger, store_url: str, key_source: MasterKeySource
 ) -> None:
-    ledger.append_batch([orjson.dumps(f.subject_registered("C-1"))])
+    f.append(ledger, f.subject_registered("C-1"))
     writers = [Ledger(parse_store_url(store_url), key_source) for _ in range(2)]
 
     def write(w: int) -> int:
         total = 0
         for i in range(15):
             line = f.personal_data("C-1", {"name": f"N{w}-{i}"}, idempotency_key=f"w{w}-{i}")
-            total += writers[w].append_batch([orjson.dumps(line)]).appended
+            total += f.append(writers[w], line).appended
         return total
 
     with ThreadPoolExecutor(2) as pool:

@@ -8,7 +8,6 @@ import stat
 import subprocess
 from pathlib import Path
 
-import orjson
 import pytest
 
 from ledger.appending.application import Ledger
@@ -41,19 +40,16 @@ def _store_bytes(store_url: str, tmp_path: Path) -> bytes:
 def test_no_personal_value_is_stored_in_plaintext(
     ledger: Ledger, store_url: str, tmp_path: Path
 ) -> None:
-    ledger.append_batch(
-        [
-            orjson.dumps(f.subject_registered("C-1")),
-            orjson.dumps(f.personal_data("C-1", {"name": NAME, "personal_identity_code": CODE})),
-            orjson.dumps(
-                f.personal_data(
-                    "C-1",
-                    {"billing_email": EMAIL},
-                    category="billing",
-                    idempotency_key=CODE,
-                )
-            ),
-        ]
+    f.append(
+        ledger,
+        f.subject_registered("C-1"),
+        f.personal_data("C-1", {"name": NAME, "personal_identity_code": CODE}),
+        f.personal_data(
+            "C-1",
+            {"billing_email": EMAIL},
+            category="billing",
+            idempotency_key=CODE,
+        ),
     )
     raw = _store_bytes(store_url, tmp_path)
     assert b"C-1" in raw  # the dump really holds the store
@@ -65,15 +61,14 @@ def test_no_personal_value_is_stored_in_plaintext(
 
 
 def test_each_subject_and_category_has_its_own_wrapped_key(ledger: Ledger) -> None:
-    ledger.append_batch(
-        [
-            orjson.dumps(f.subject_registered("C-1")),
-            orjson.dumps(f.subject_registered("C-2")),
-            orjson.dumps(f.personal_data("C-1")),
-            orjson.dumps(f.personal_data("C-1", {"billing_email": EMAIL}, category="billing")),
-            orjson.dumps(f.personal_data("C-2")),
-            orjson.dumps(f.personal_data("C-2", {"name": "Aino V."})),
-        ]
+    f.append(
+        ledger,
+        f.subject_registered("C-1"),
+        f.subject_registered("C-2"),
+        f.personal_data("C-1"),
+        f.personal_data("C-1", {"billing_email": EMAIL}, category="billing"),
+        f.personal_data("C-2"),
+        f.personal_data("C-2", {"name": "Aino V."}),
     )
     ids = [ledger.subject_id("C-1"), ledger.subject_id("C-2")]
     rows = ledger.ledger_recorder.select_keys(ids)
@@ -95,7 +90,7 @@ def test_the_master_key_file_is_readable_by_its_owner_only(
 def test_a_wrong_master_key_is_refused_with_a_clear_error(
     ledger: Ledger, store_url: str, tmp_path: Path
 ) -> None:
-    ledger.append_batch([orjson.dumps(f.subject_registered("C-1"))])
+    f.append(ledger, f.subject_registered("C-1"))
     other = MasterKeySource(tmp_path / "other.key")
     other.create()
     reopened = Ledger(parse_store_url(store_url), other)
@@ -110,7 +105,7 @@ def test_a_missing_master_key_file_says_what_is_missing(
     missing = MasterKeySource(tmp_path / "gone" / "master.key")
     reopened = Ledger(parse_store_url(store_url), missing)
     with pytest.raises(KeyUnavailable, match=r"master key file .*gone/master.key does not exist"):
-        reopened.append_batch([orjson.dumps(f.subject_registered("C-9"))])
+        f.append(reopened, f.subject_registered("C-9"))
     reopened.close()
 
 
@@ -122,12 +117,7 @@ def test_the_master_key_can_come_from_the_environment(
     ledger = Ledger.initialise(
         parse_store_url(store_url), source, register.definition, register.digest
     )
-    ledger.append_batch(
-        [
-            orjson.dumps(f.subject_registered("C-1")),
-            orjson.dumps(f.personal_data("C-1")),
-        ]
-    )
+    f.append(ledger, f.subject_registered("C-1"), f.personal_data("C-1"))
     assert not (tmp_path / "unused.key").exists()
     reopened = Ledger(parse_store_url(store_url), MasterKeySource(tmp_path / "x", env_value=key))
     assert reopened.stream(reopened.subject_id("C-1"))[1].data.fields["name"] == "Aino Virtanen"

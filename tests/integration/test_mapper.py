@@ -14,12 +14,7 @@ from tests import factories as f
 
 
 def test_the_topic_is_the_contract_type_name(ledger: Ledger) -> None:
-    ledger.append_batch(
-        [
-            orjson.dumps(f.subject_registered("C-1")),
-            orjson.dumps(f.personal_data("C-1")),
-        ]
-    )
+    f.append(ledger, f.subject_registered("C-1"), f.personal_data("C-1"))
     rows = ledger.ledger_recorder.select_events(ledger.subject_id("C-1"))
     assert [r.topic for r in rows] == ["SubjectRegistered", "PersonalDataRecorded"]
     state = orjson.loads(rows[1].state)
@@ -30,9 +25,7 @@ def test_the_topic_is_the_contract_type_name(ledger: Ledger) -> None:
 
 
 def test_a_version_1_personal_data_event_reads_with_no_upstream_reference(ledger: Ledger) -> None:
-    ledger.append_batch(
-        [orjson.dumps(f.subject_registered("C-1")), orjson.dumps(f.personal_data("C-1"))]
-    )
+    f.append(ledger, f.subject_registered("C-1"), f.personal_data("C-1"))
     (row,) = ledger.ledger_recorder.select_events(ledger.subject_id("C-1"), gt=1)
     state = orjson.loads(row.state)
     del state["class_version"]
@@ -58,13 +51,11 @@ class ObjectionRecordedV2(ev.LedgerEvent):
 def test_events_stored_under_an_older_class_version_are_upcast_on_read(
     ledger: Ledger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ledger.append_batch(
-        [orjson.dumps(f.subject_registered("C-1")), orjson.dumps(f.objection("C-1"))]
-    )
+    f.append(ledger, f.subject_registered("C-1"), f.objection("C-1"))
     monkeypatch.setitem(ev.EVENT_TYPES, "ObjectionRecorded", ObjectionRecordedV2)
     event = ledger.stream(ledger.subject_id("C-1"))[-1]
     assert isinstance(event, ObjectionRecordedV2)
     assert event.data == {"purpose": "marketing", "channel": "unknown"}
-    ledger.append_batch([orjson.dumps(f.objection("C-1", purpose="profiling"))])
+    f.append(ledger, f.objection("C-1", purpose="profiling"))
     newest = ledger.ledger_recorder.select_events(ledger.subject_id("C-1"))[-1]
     assert orjson.loads(newest.state)["class_version"] == 2

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
-import orjson
 import pytest
 
 from ledger.appending.application import Ledger
@@ -40,13 +40,15 @@ def test_a_purpose_added_later_is_refused_before_its_version_and_accepted_after(
         "d" * 64,
         effective_from=V2_FROM,
     )
-    ledger.append_batch([orjson.dumps(f.subject_registered("C-1"))])
+    f.append(ledger, f.subject_registered("C-1"))
     early = f.consent_granted("C-1", purpose="research", occurred_at="2022-12-31T23:59:59Z")
-    with pytest.raises(BatchRejected) as refused:
-        ledger.append_batch([orjson.dumps(early)])
+    with pytest.raises(
+        BatchRejected, match=re.escape("1 problem(s); line 1: data.purpose: unknown_purpose")
+    ) as refused:
+        f.append(ledger, early)
     assert refused.value.violations[0].rule == "unknown_purpose"
     late = f.consent_granted("C-1", purpose="research", occurred_at="2023-01-01T00:00:00Z")
-    ledger.append_batch([orjson.dumps(late)])
+    f.append(ledger, late)
     consent = ledger.stream(ledger.subject_id("C-1"))[-1]
     assert consent.data.notice_version == "2023-01-01"
 
@@ -57,11 +59,11 @@ def test_a_consent_may_name_the_version_it_was_given_under(ledger: Ledger) -> No
         "d" * 64,
         effective_from=V2_FROM,
     )
-    ledger.append_batch([orjson.dumps(f.subject_registered("C-1"))])
+    f.append(ledger, f.subject_registered("C-1"))
     named = f.consent_granted(
         "C-1", occurred_at="2023-02-01T00:00:00Z", data={"notice_version": "2021-06-03"}
     )
-    ledger.append_batch([orjson.dumps(named)])
+    f.append(ledger, named)
     assert ledger.stream(ledger.subject_id("C-1"))[-1].data.notice_version == "2021-06-03"
     wrong = f.consent_granted(
         "C-1",
@@ -69,8 +71,11 @@ def test_a_consent_may_name_the_version_it_was_given_under(ledger: Ledger) -> No
         occurred_at="2023-02-01T00:00:00Z",
         data={"notice_version": "2021-06-03"},
     )
-    with pytest.raises(BatchRejected) as refused:
-        ledger.append_batch([orjson.dumps(wrong)])
+    with pytest.raises(
+        BatchRejected,
+        match=re.escape("1 problem(s); line 1: data.notice_version: purpose_not_in_notice"),
+    ) as refused:
+        f.append(ledger, wrong)
     assert [(v.field, v.rule) for v in refused.value.violations] == [
         ("data.notice_version", "purpose_not_in_notice")
     ]
@@ -99,8 +104,8 @@ def test_another_process_sees_a_newly_published_version(
         "d" * 64,
         effective_from=V2_FROM,
     )
-    other.append_batch([orjson.dumps(f.subject_registered("C-1"))])
-    other.append_batch([orjson.dumps(f.consent_granted("C-1", purpose="research"))])
+    f.append(other, f.subject_registered("C-1"))
+    f.append(other, f.consent_granted("C-1", purpose="research"))
     assert [n.version for n in other.notices.versions] == ["2021-06-03", "2023-01-01"]
     other.close()
 
@@ -112,9 +117,9 @@ def test_initialising_twice_is_an_error_that_changes_nothing(
     register: DefinitionFile,
 ) -> None:
     before = ledger.recorder.max_notification_id()
-    with pytest.raises(AlreadyInitialised):
-        Ledger.initialise(
-            parse_store_url(store_url), key_source, register.definition, register.digest
-        )
+    store = parse_store_url(store_url)
+    message = f"{store.redacted()} is already initialised; nothing was changed"
+    with pytest.raises(AlreadyInitialised, match=f"^{re.escape(message)}$"):
+        Ledger.initialise(store, key_source, register.definition, register.digest)
     assert ledger.recorder.max_notification_id() == before
     assert len(ledger.notices.versions) == 1

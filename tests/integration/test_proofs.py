@@ -6,7 +6,6 @@ import base64
 import json
 from pathlib import Path
 
-import orjson
 import pytest
 
 from ledger.appending.application import Ledger
@@ -19,9 +18,7 @@ from tests import factories as f
 @pytest.fixture
 def history(core, ledger: Ledger) -> Ledger:
     for i in range(1, 8):
-        ledger.append_batch(
-            [orjson.dumps(x) for x in (f.subject_registered(f"C-{i}"), f.consent_granted(f"C-{i}"))]
-        )
+        f.append(ledger, f.subject_registered(f"C-{i}"), f.consent_granted(f"C-{i}"))
         core.sealer.seal()
     return ledger
 
@@ -75,7 +72,7 @@ def test_a_consistency_proof_shows_the_newer_checkpoint_extends_the_older(
 
 
 def test_proving_an_unsealed_event_seals_it_first(core, history: Ledger) -> None:
-    history.append_batch([orjson.dumps(f.subject_registered("C-99"))])
+    f.append(history, f.subject_registered("C-99"))
     proof = prove_inclusion(core.sealer, 16)
     assert proof["tree_size"] == 16
     assert check_inclusion(proof, history.verifier_key()) == []

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import stat
 
-import orjson
 import pytest
 
 from ledger.appending.application import Ledger
@@ -20,9 +19,7 @@ from tests.conftest import Exec
 @pytest.fixture
 def sealed(core: Core, ledger: Ledger) -> Ledger:
     for i in range(1, 5):
-        ledger.append_batch(
-            [orjson.dumps(x) for x in (f.subject_registered(f"C-{i}"), f.personal_data(f"C-{i}"))]
-        )
+        f.append(ledger, f.subject_registered(f"C-{i}"), f.personal_data(f"C-{i}"))
         core.sealer.seal()
     return ledger  # 9 events (the notice and 8), 4 checkpoints
 
@@ -128,7 +125,7 @@ def test_sealing_refuses_to_sign_over_altered_leaves(
     run, _, _ = raw
     run("UPDATE ledger_merkle_leaves SET hash = %s WHERE leaf_index = %s", (bytes(32), 2))
     with pytest.raises(VerificationFailed, match="does not extend the checkpoint of 9 events"):
-        sealed.append_batch([orjson.dumps(f.subject_registered("C-9"))])  # sealing refuses
+        f.append(sealed, f.subject_registered("C-9"))  # sealing refuses
     with pytest.raises(VerificationFailed, match="does not extend the checkpoint of 9 events"):
         core.sealer.seal()
 
@@ -142,7 +139,7 @@ def test_destroying_a_data_key_does_not_break_verification(
 
 
 def test_every_append_through_the_library_leaves_the_log_sealed(core: Core, sealed: Ledger) -> None:
-    sealed.append_batch([orjson.dumps(f.subject_registered("C-9"))])
+    f.append(sealed, f.subject_registered("C-9"))
     report = verify(core.sealer)
     assert report.ok
     assert (report.events, report.sealed, report.unsealed) == (10, 10, 0)
@@ -154,7 +151,7 @@ def test_events_no_checkpoint_covers_are_reported_unsealed_not_ok(
     core: Core, sealed: Ledger
 ) -> None:
     sealed.listener = NoListener()  # a ledger nobody wired to the sealing policy
-    sealed.append_batch([orjson.dumps(f.subject_registered("C-9"))])
+    f.append(sealed, f.subject_registered("C-9"))
     report = verify(core.sealer)
     assert not report.ok
     assert (report.events, report.unsealed) == (10, 1)

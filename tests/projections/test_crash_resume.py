@@ -8,14 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import orjson
-
 from ledger.appending.application import Ledger
 from ledger.appending.definition_file import DefinitionFile
 from ledger.bootstrap import Core
 from ledger.demo.population import generate_population
 from ledger.persistence.keys import MasterKeySource
 from projections.replay import replay_compare
+from tests import factories as f
 
 SLOW_RUNNER = """
 import sys, time
@@ -47,7 +46,7 @@ def test_a_killed_runner_resumes_exactly(  # noqa: PLR0917 - fixtures
     lines = generate_population(
         register.definition, 80, seed=3, start=start, end=ledger.clock.now()
     )
-    ledger.append_batch([orjson.dumps(x) for x in lines])
+    f.append(ledger, *lines)
     head = ledger.recorder.max_notification_id()
     script = tmp_path / "slow_runner.py"
     script.write_text(SLOW_RUNNER, encoding="utf-8")

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from itertools import islice
 
-import orjson
-
 from ledger.appending.application import Ledger
 from ledger.appending.definition_file import DefinitionFile
 from ledger.clock import FixedClock
@@ -31,7 +29,7 @@ def varied_history(
     start = ledger.notices.versions[0].effective_from
     lines = generate_population(register.definition, 60, seed=7, start=start, end=clock.now())
     while chunk := list(islice(lines, 200)):
-        ledger.append_batch([orjson.dumps(x) for x in chunk])
+        f.append(ledger, *chunk)
         runner.catch_up()  # the live views follow the appends in steps
         clock.advance(timedelta(hours=1))
     late = [
@@ -47,7 +45,7 @@ def varied_history(
         f.erased_fields("C-LATE", occurred_at="2022-07-01T00:00:00Z"),
     ]
     for line in late:
-        ledger.append_batch([orjson.dumps(line)])
+        f.append(ledger, line)
         clock.advance(timedelta(days=1))
     runner.catch_up()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import pytest
@@ -59,8 +60,12 @@ def test_a_failing_handler_stops_its_projection_naming_the_event(core, ledger: L
         f.contract_started("C-1"),
     )
     objection = ledger.subject_id("C-1")
+    message = (
+        f"projection exploding failed on event at position {ledger.positions(objection)[3]}"
+        f" (ObjectionRecorded, stream {objection} v3): RuntimeError('cannot handle objections')"
+    )
     runner = core.runner([Exploding])
-    with pytest.raises(ProjectionFailed) as failed:
+    with pytest.raises(ProjectionFailed, match=f"^{re.escape(message)}$") as failed:
         runner.catch_up()
     assert failed.value.projection == "exploding"
     assert failed.value.event is not None
@@ -70,7 +75,7 @@ def test_a_failing_handler_stops_its_projection_naming_the_event(core, ledger: L
     )
     assert "ObjectionRecorded" in str(failed.value)
     assert runner.positions() == {"exploding": 0}  # nothing of the batch was kept
-    with pytest.raises(ProjectionFailed):
+    with pytest.raises(ProjectionFailed, match=f"^{re.escape(message)}$"):
         runner.catch_up()
 
 
@@ -78,7 +83,8 @@ def test_wait_returns_once_the_views_reach_a_position(core, ledger: Ledger) -> N
     runner = core.runner()
     runner.catch_up()
     f.append(ledger, f.subject_registered("C-1"))
-    with pytest.raises(TimeoutError):
+    message = f"projections did not reach position {runner.head()} within 0.1 s"
+    with pytest.raises(TimeoutError, match=f"^{re.escape(message)}$"):
         runner.wait(runner.head(), timeout=0.1)
     runner.catch_up()
     runner.wait(runner.head(), timeout=0.1)

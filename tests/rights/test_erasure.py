@@ -83,7 +83,7 @@ def test_after_the_holds_end_everything_goes_and_the_reference_no_longer_finds_t
     result = erase(customer, "C-1", reason="request R-17, holds ended")
     assert set(result.erased) == {"billing", "customer_basic"}
     assert result.reference_removed
-    with pytest.raises(SubjectNotFound):
+    with pytest.raises(SubjectNotFound, match=r"^no subject is registered under reference 'C-1'$"):
         customer.subject_id("C-1")
     events = customer.stream(subject_id)
     assert [e.type for e in events][-2:] == ["SubjectErased", "SubjectErased"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -51,6 +52,40 @@ OTHER_KEY = private_key_from_bytes(bytes(range(1, 33)))
 VKEY = verifier_key(ORIGIN, KEY.public_key())
 CHECKPOINT = Checkpoint(ORIGIN, 20852163, ROOT)
 NOTE = sign_checkpoint(CHECKPOINT, ORIGIN, KEY)
+
+
+# Every way a mangled verifier key or a forged note is refused by the exhaustive tests.
+MANGLED_KEY = "|".join(
+    map(
+        re.escape,
+        [
+            "key name must be a non-empty string",
+            "verifier key ID must be 8 lowercase hex digits",
+            "verifier key ID does not match its name and public key",
+            "verifier key is not valid base64",
+            "verifier key is not an Ed25519 (type 0x01) key",
+        ],
+    )
+)
+FORGED_NOTE = "|".join(
+    map(
+        re.escape,
+        [
+            f"signature from key {ORIGIN} does not verify",
+            f"signature from key {ORIGIN} is not 64 bytes",
+            f"note has no signature from key {ORIGIN}+",
+            "note has no blank line before its signatures",
+            "note must end with a newline-terminated signature line",
+            "note is not valid UTF-8",
+            "note contains a control character",
+            "signature is not valid base64",
+            "signature is not canonical base64",
+            "signature line must start with an em dash and a space",
+            "signature line must be '\u2014 <key name> <signature>'",
+            "key name must not contain spaces, '+' or control characters",
+        ],
+    )
+)
 
 
 def signed_body(body: bytes, key: Ed25519PrivateKey = KEY) -> bytes:
@@ -113,11 +148,11 @@ def test_every_mangled_verifier_key_is_rejected() -> None:
     for i in range(len(GO_VERIFIER_KEY) + 1):
         for j in range(i, len(GO_VERIFIER_KEY) + 1):
             if (i, j) != (0, len(GO_VERIFIER_KEY)):
-                with pytest.raises(CheckpointError):
+                with pytest.raises(CheckpointError, match=MANGLED_KEY):
                     parse_verifier_key(GO_VERIFIER_KEY[i:j])
     for i in range(len(GO_VERIFIER_KEY)):
         mangled = GO_VERIFIER_KEY[:i] + chr(ord(GO_VERIFIER_KEY[i]) + 1) + GO_VERIFIER_KEY[i + 1 :]
-        with pytest.raises(CheckpointError):
+        with pytest.raises(CheckpointError, match=MANGLED_KEY):
             parse_verifier_key(mangled)
 
 
@@ -131,21 +166,21 @@ def test_a_verifier_key_of_another_signature_type_is_rejected(key_type: int) -> 
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "message"),
     [
-        VKEY + "\n",
-        " " + VKEY,
-        VKEY.replace("+", "+" + "0", 1),
-        VKEY.upper(),
-        VKEY[:-1],
-        VKEY + "AAAA",
-        VKEY + "=",
-        ORIGIN,
-        "",
+        (VKEY + "\n", "verifier key is not valid base64"),
+        (" " + VKEY, "key name must not contain spaces, '+' or control characters"),
+        (VKEY.replace("+", "+" + "0", 1), "verifier key ID must be 8 lowercase hex digits"),
+        (VKEY.upper(), "verifier key ID must be 8 lowercase hex digits"),
+        (VKEY[:-1], "verifier key is not valid base64"),
+        (VKEY + "AAAA", "verifier key is not an Ed25519 (type 0x01) key"),
+        (VKEY + "=", "verifier key is not canonical base64"),
+        (ORIGIN, "verifier key ID must be 8 lowercase hex digits"),
+        ("", "key name must be a non-empty string"),
     ],
 )
-def test_a_malformed_verifier_key_is_rejected(text: str) -> None:
-    with pytest.raises(CheckpointError):
+def test_a_malformed_verifier_key_is_rejected(text: str, message: str) -> None:
+    with pytest.raises(CheckpointError, match=f"^{re.escape(message)}$"):
         parse_verifier_key(text)
 
 
@@ -176,19 +211,19 @@ def test_flipping_any_bit_of_a_signed_note_makes_it_fail() -> None:
         for mask in (1, 2, 4, 8, 16, 32, 64, 128, 255):
             forged = bytearray(NOTE)
             forged[position] ^= mask
-            with pytest.raises(CheckpointError):
+            with pytest.raises(CheckpointError, match=FORGED_NOTE):
                 open_checkpoint(bytes(forged), VKEY)
 
 
 def test_every_truncation_or_extension_of_a_signed_note_fails() -> None:
     for length in range(len(NOTE)):
-        with pytest.raises(CheckpointError):
+        with pytest.raises(CheckpointError, match=FORGED_NOTE):
             open_checkpoint(NOTE[:length], VKEY)
     for suffix in (b"\n", b" ", b"x", b"\n\n", b"\x00"):
-        with pytest.raises(CheckpointError):
+        with pytest.raises(CheckpointError, match=FORGED_NOTE):
             open_checkpoint(NOTE + suffix, VKEY)
     for prefix in (b"\n", b" ", b"x"):
-        with pytest.raises(CheckpointError):
+        with pytest.raises(CheckpointError, match=FORGED_NOTE):
             open_checkpoint(prefix + NOTE, VKEY)
 
 
@@ -233,66 +268,94 @@ def test_a_note_without_signatures_or_blank_line_fails() -> None:
     body = CHECKPOINT.body()
     own_line = NOTE.split(b"\n\n")[1]
     for note in (body, body + b"\n", body + own_line, body + b"\n\n" + own_line):
-        with pytest.raises(CheckpointError):
+        with pytest.raises(CheckpointError, match=FORGED_NOTE):
             open_checkpoint(note, VKEY)
 
 
+EXTRA_LINES = "checkpoint has extension lines, which are not accepted"
+MISSING_LINES = "checkpoint needs origin, tree size and root hash lines"
+
+
 @pytest.mark.parametrize(
-    "body",
+    ("body", "message"),
     [
-        f"{ORIGIN}\n20852163\n{base64.b64encode(ROOT).decode()}\nextension\n",
-        f"{ORIGIN}\n20852163\n{base64.b64encode(ROOT).decode()}\n\n",
-        f"{ORIGIN}\n20852163\n",
-        f"{ORIGIN}\n{base64.b64encode(ROOT).decode()}\n",
-        f"\n{ORIGIN}\n20852163\n{base64.b64encode(ROOT).decode()}\n",
-        f"{ORIGIN}\n\n20852163\n{base64.b64encode(ROOT).decode()}\n",
+        (f"{ORIGIN}\n20852163\n{base64.b64encode(ROOT).decode()}\nextension\n", EXTRA_LINES),
+        (f"{ORIGIN}\n20852163\n{base64.b64encode(ROOT).decode()}\n\n", EXTRA_LINES),
+        (f"{ORIGIN}\n20852163\n", MISSING_LINES),
+        (f"{ORIGIN}\n{base64.b64encode(ROOT).decode()}\n", MISSING_LINES),
+        (f"\n{ORIGIN}\n20852163\n{base64.b64encode(ROOT).decode()}\n", EXTRA_LINES),
+        (f"{ORIGIN}\n\n20852163\n{base64.b64encode(ROOT).decode()}\n", EXTRA_LINES),
     ],
 )
-def test_a_correctly_signed_note_with_an_extra_or_missing_line_fails(body: str) -> None:
-    with pytest.raises(CheckpointError):
+def test_a_correctly_signed_note_with_an_extra_or_missing_line_fails(
+    body: str, message: str
+) -> None:
+    with pytest.raises(CheckpointError, match=f"^{re.escape(message)}$"):
         open_checkpoint(signed_body(body.encode()), VKEY)
 
 
 @pytest.mark.parametrize(
-    "size",
-    ["007", "00", "+7", "-1", " 7", "7 ", "", "1_000", "0x10", "\u0667", "7.0", str(2**64)],
+    "size", ["007", "00", "+7", "-1", " 7", "7 ", "", "1_000", "0x10", "\u0667", "7.0"]
 )
 def test_a_correctly_signed_note_with_a_malformed_size_fails(size: str) -> None:
     body = f"{ORIGIN}\n{size}\n{base64.b64encode(ROOT).decode()}\n"
-    with pytest.raises(CheckpointError):
+    with pytest.raises(CheckpointError, match=r"^tree size must be decimal digits without leading"):
         open_checkpoint(signed_body(body.encode()), VKEY)
 
 
-def non_canonical_roots() -> list[str]:
+def test_a_correctly_signed_note_with_a_size_beyond_64_bits_fails() -> None:
+    body = f"{ORIGIN}\n{2**64}\n{base64.b64encode(ROOT).decode()}\n"
+    with pytest.raises(
+        CheckpointError, match=re.escape(f"tree size {2**64} is outside 0..2**64-1")
+    ):
+        open_checkpoint(signed_body(body.encode()), VKEY)
+
+
+def non_canonical_roots() -> list[tuple[str, str]]:
     encoded = base64.b64encode(ROOT).decode()
     last = encoded[-2]
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
     padding_bits = alphabet[alphabet.index(last) ^ 1]
+    invalid, size = "root hash is not valid base64", "root hash must be 32 bytes"
     return [
-        encoded[:-2] + padding_bits + "=",
-        encoded.rstrip("="),
-        encoded + "=",
-        base64.urlsafe_b64encode(b"\xfb\xff" * 16).decode(),
-        base64.b64encode(ROOT[:31]).decode(),
-        base64.b64encode(ROOT + b"\x00").decode(),
-        ROOT.hex(),
-        " " + encoded,
+        (encoded[:-2] + padding_bits + "=", "root hash is not canonical base64"),
+        (encoded.rstrip("="), invalid),
+        (encoded + "=", invalid),
+        (base64.urlsafe_b64encode(b"\xfb\xff" * 16).decode(), invalid),
+        (base64.b64encode(ROOT[:31]).decode(), size),
+        (base64.b64encode(ROOT + b"\x00").decode(), size),
+        (ROOT.hex(), size),
+        (" " + encoded, invalid),
     ]
 
 
-@pytest.mark.parametrize("root", non_canonical_roots())
-def test_a_correctly_signed_note_with_a_malformed_root_fails(root: str) -> None:
+@pytest.mark.parametrize(("root", "message"), non_canonical_roots())
+def test_a_correctly_signed_note_with_a_malformed_root_fails(root: str, message: str) -> None:
     body = f"{ORIGIN}\n20852163\n{root}\n"
-    with pytest.raises(CheckpointError):
+    with pytest.raises(CheckpointError, match=f"^{re.escape(message)}$"):
         open_checkpoint(signed_body(body.encode()), VKEY)
 
 
-@pytest.mark.parametrize("origin", ["", "with space", "a+b", "tab\there", "nbsp\u00a0here"])
-def test_an_invalid_origin_is_refused_when_building_or_opening(origin: str) -> None:
-    with pytest.raises(CheckpointError, match="origin"):
+SPACES = "origin must not contain spaces, '+' or control characters"
+
+
+@pytest.mark.parametrize(
+    ("origin", "built", "opened"),
+    [
+        ("", "origin must be a non-empty string", "origin must be a non-empty string"),
+        ("with space", SPACES, SPACES),
+        ("a+b", SPACES, SPACES),
+        ("tab\there", SPACES, "note contains a control character"),
+        ("nbsp\u00a0here", SPACES, SPACES),
+    ],
+)
+def test_an_invalid_origin_is_refused_when_building_or_opening(
+    origin: str, built: str, opened: str
+) -> None:
+    with pytest.raises(CheckpointError, match=f"^{re.escape(built)}$"):
         Checkpoint(origin, 1, ROOT)
     body = f"{origin}\n1\n{base64.b64encode(ROOT).decode()}\n".encode()
-    with pytest.raises(CheckpointError):
+    with pytest.raises(CheckpointError, match=f"^{re.escape(opened)}$"):
         open_checkpoint(sign_note(body, ORIGIN, KEY), VKEY)
 
 
@@ -302,20 +365,36 @@ def test_an_unexpected_origin_fails() -> None:
 
 
 @pytest.mark.parametrize(
-    ("size", "root"), [(-1, ROOT), (2**64, ROOT), (True, ROOT), (1, ROOT[:31]), (1, ROOT.hex())]
+    ("size", "root", "message"),
+    [
+        (-1, ROOT, "tree size -1 is outside 0..2**64-1"),
+        (2**64, ROOT, f"tree size {2**64} is outside 0..2**64-1"),
+        (True, ROOT, "tree size must be an integer, not True"),
+        (1, ROOT[:31], "root hash must be 32 bytes"),
+        (1, ROOT.hex(), "root hash must be 32 bytes"),
+    ],
 )
-def test_an_impossible_checkpoint_cannot_be_built(size: object, root: object) -> None:
-    with pytest.raises(CheckpointError):
+def test_an_impossible_checkpoint_cannot_be_built(size: object, root: object, message: str) -> None:
+    with pytest.raises(CheckpointError, match=f"^{re.escape(message)}$"):
         Checkpoint(ORIGIN, size, root)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
-    "prefix", ["- ", "\u2013 ", "\u2014\u2014 ", "\u2014\u00a0", "\u2014", "\u2014  ", " \u2014 "]
+    "prefix", ["- ", "\u2013 ", "\u2014\u2014 ", "\u2014\u00a0", "\u2014", " \u2014 "]
 )
 def test_a_signature_line_must_start_with_an_em_dash_and_a_space(prefix: str) -> None:
     body, own_line = NOTE.split(b"\n\n")
     forged = body + b"\n\n" + own_line.replace("\u2014 ".encode(), prefix.encode(), 1)
-    with pytest.raises(CheckpointError):
+    with pytest.raises(
+        CheckpointError, match=r"^signature line must start with an em dash and a space$"
+    ):
+        open_checkpoint(forged, VKEY)
+
+
+def test_an_em_dash_and_two_spaces_leave_the_signature_line_without_a_key_name() -> None:
+    body, own_line = NOTE.split(b"\n\n")
+    forged = body + b"\n\n" + own_line.replace("\u2014 ".encode(), "\u2014  ".encode(), 1)
+    with pytest.raises(CheckpointError, match=r"^key name must be a non-empty string$"):
         open_checkpoint(forged, VKEY)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from uuid import uuid4
 
@@ -56,7 +57,12 @@ def test_a_sealed_value_moved_elsewhere_does_not_open(moved: str) -> None:
         "version": (subject, 3, "billing"),
         "category": (subject, 2, "cookies"),
     }[moved]
-    with pytest.raises(KeyUnavailable):
+    stream, version, _ = target
+    message = (
+        f"a sealed value of stream {stream} version {version} does not open under its key:"
+        " the event or the key store was altered"
+    )
+    with pytest.raises(KeyUnavailable, match=f"^{re.escape(message)}$"):
         reader.open(*target, sealed)
 
 
