@@ -2,9 +2,11 @@
 
 ``main(argv, stdin, stdout, stderr) -> exit code``; one table maps error types to
 exit codes (0 ok, 1 unexpected, 2 usage, 3 input rejected, 4 not found,
-5 verification failed). Refused input goes to stderr as one JSON object per line.
-The commands live by what they touch: ``write`` (init, notice, append, demo),
-``read`` (views), ``integrity`` (seal, verify, proofs, export).
+5 verification failed). Refused input goes to stderr as one JSON object per line;
+under ``--json`` every other error does too. The commands live by what they
+touch: ``write`` (init, notice, append, demo), ``read`` (views), ``policy``
+(check, findings, lineage, disclosures), ``rights`` (erase, retention, export,
+keys) and ``integrity`` (seal, verify, proofs, export-log).
 """
 
 from __future__ import annotations
@@ -12,25 +14,96 @@ from __future__ import annotations
 import argparse
 import io
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import redirect_stdout
 from typing import IO, TextIO
 
 import orjson
 
 from ledger.cli import integrity, policy, read, rights, write
-from ledger.cli.common import EXIT_CODES, EXIT_OK, EXIT_REJECTED, EXIT_UNEXPECTED, Io
+from ledger.cli.common import (
+    EXIT_CODES,
+    EXIT_OK,
+    EXIT_REJECTED,
+    EXIT_UNEXPECTED,
+    EXIT_USAGE,
+    Io,
+    Parser,
+    UsageError,
+    error_rule,
+    shared_options,
+)
 from ledger.errors import BatchRejected, LedgerError
+
+DESCRIPTION = """\
+Record what is done with customers' personal data, and answer for it.
+
+Each change to personal data, each consent granted or withdrawn, each disclosure
+and each privacy-notice version is an event appended to a tamper-evident log,
+checked against the register definition (the privacy notice) in force when it
+happened. Personal values are encrypted per subject and category.
+"""
+
+EPILOG = """\
+commands by what they do:
+  set up and write   init, notice publish, notice list, append, demo
+  ask                trail, subject, basis, check, findings, lineage, disclosures
+  rights and keys    export, erase, retention, keys rotate-master
+  tamper evidence    seal, verify, prove, verify-proof, export-log, public-key
+  views              rebuild, replay --compare, project
+
+--store, --key-file and --json may be given before or after the command (after
+wins when both are). `ledger COMMAND --help` describes one command.
+
+environment:
+  LEDGER_STORE             the store when --store is not given
+  LEDGER_MASTER_KEY        the master key itself (base64 of 32 bytes)
+  LEDGER_MASTER_KEY_FILE   the master key file when --key-file is not given
+  LEDGER_SIGNING_KEY       the checkpoint signing key itself
+  LEDGER_SIGNING_KEY_FILE  the signing key file (default: beside the master key)
+  LEDGER_NEW_MASTER_KEY    the new master key for `keys rotate-master`
+                           when the current one comes from LEDGER_MASTER_KEY
+
+exit codes:
+  0 ok, 1 unexpected failure, 2 usage or configuration, 3 input refused (one JSON
+  object per problem on stderr), 4 not found, 5 verification failed
+
+The full reference (every command, the NDJSON envelope, the event types, the rule
+codes) is docs/reference.md in the project.
+"""
 
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--store", help="store URL (default: $LEDGER_STORE or sqlite:///ledger.db)")
-    common.add_argument("--key-file", help="master key file (default: beside the store)")
-    parser = argparse.ArgumentParser(prog="ledger", description=__doc__, parents=[common])
-    sub = parser.add_subparsers(dest="command", required=True)
-    for module in (write, read, integrity, rights, policy):
+    shared_options(common, after_command=True)
+    parser = Parser(
+        prog="ledger",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    shared_options(parser, after_command=False)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, title="commands")
+    for module in (write, read, policy, rights, integrity):
         module.register(sub, common)
     return parser
+
+
+def command_parsers(
+    parser: argparse.ArgumentParser | None = None, path: tuple[str, ...] = ()
+) -> Iterator[tuple[str, argparse.ArgumentParser]]:
+    """Every command and subcommand (``"notice publish"``) with its parser, in help order."""
+    for action in (parser or _parser())._actions:  # argparse has no public walk
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                yield " ".join((*path, name)), child
+                yield from command_parsers(child, (*path, name))
+
+
+def _asks_for_json(argv: Sequence[str]) -> bool:
+    """Whether --json is on the command line (before any ``--``), parsed or not."""
+    end = argv.index("--") if "--" in argv else len(argv)
+    return "--json" in argv[:end]
 
 
 def main(
@@ -40,11 +113,22 @@ def main(
     stderr: TextIO | None = None,
 ) -> int:
     """Run one command; returns the exit code."""
-    streams = Io(stdin or sys.stdin.buffer, stdout or sys.stdout, stderr or sys.stderr)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    streams = Io(
+        stdin or sys.stdin.buffer,
+        stdout or sys.stdout,
+        stderr or sys.stderr,
+        json_errors=_asks_for_json(arguments),
+    )
     try:
-        args = _parser().parse_args(argv)
-    except SystemExit as e:
+        with redirect_stdout(streams.stdout):  # --help goes where the caller reads
+            args = _parser().parse_args(arguments)
+    except UsageError as e:
+        e.report(streams)
+        return EXIT_USAGE
+    except SystemExit as e:  # --help
         return int(e.code or 0)
+    streams.json_errors = args.json
     run: Callable[[argparse.Namespace, Io], int] = args.run
     try:
         return run(args, streams)
@@ -55,9 +139,8 @@ def main(
             streams.stderr.write(orjson.dumps(v.as_dict()).decode() + "\n")
         return EXIT_REJECTED
     except LedgerError as e:
-        code = next((c for t, c in EXIT_CODES if isinstance(e, t)), EXIT_UNEXPECTED)
-        streams.stderr.write(f"ledger: {e}\n")
-        return code
+        streams.problem(error_rule(e), str(e))
+        return next((c for t, c in EXIT_CODES if isinstance(e, t)), EXIT_UNEXPECTED)
 
 
 def run_captured(argv: Sequence[str], stdin: bytes = b"") -> tuple[int, str, str]:

@@ -3,17 +3,49 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from ledger.appending.application import Ledger
-from ledger.cli.common import EXIT_OK, EXIT_VERIFY, Io, open_from, progress_bar
+from ledger.cli.common import (
+    EXIT_OK,
+    EXIT_VERIFY,
+    Io,
+    command,
+    open_from,
+    problem,
+    progress_bar,
+)
 from ledger.errors import ConfigurationError
 from ledger.evidence.proofs import export_log, prove_consistency, prove_inclusion
 from ledger.evidence.verification import verify
 from ledger.integrity.verifier import check_consistency, check_export, check_inclusion
+
+STORE_KEY_WARNING = (
+    "the verifier key was read from the store being verified: whoever can write to the"
+    " store can replace the key and re-sign the log, so this proves nothing against them;"
+    " verify with --public-key and a copy of the key kept elsewhere"
+)
+
+PROBLEM_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), rule)
+    for pattern, rule in (
+        (r"not an? \w+ proof of format", "wrong_proof_format"),
+        (r"malformed proof document", "malformed_proof"),
+        (r"the proof is for a tree of", "tree_size_mismatch"),
+        (r"the event at position \d+ is not at index", "not_included"),
+        (r"checkpoint \d+ does not extend", "inconsistent_checkpoints"),
+        (r"checkpoint \d+: the first \d+ events do not have its root", "checkpoint_root_mismatch"),
+        (r"checkpoint \d+ covers more events", "truncated_log"),
+        (r"position \d+ is out of order", "events_out_of_order"),
+        (r"checkpoint( \S+)?: ", "bad_checkpoint_signature"),
+    )
+)
+"""Rule codes of the standalone verifier's problem texts (first match; else
+``verification_failed``)."""
 
 
 def cmd_seal(args: argparse.Namespace, io: Io) -> int:
@@ -30,28 +62,53 @@ def cmd_seal(args: argparse.Namespace, io: Io) -> int:
 def cmd_verify(args: argparse.Namespace, io: Io) -> int:
     """Recompute every leaf and root and check every checkpoint; exit 5 if anything is wrong."""
     if args.export:
-        report = check_export(Path(args.export), _verifier_key(args, None))
+        key, source = _verifier_key(args, None)
+        report = check_export(Path(args.export), key)
         io.json({"ok": not report.problems, "events": report.events,
-                  "checkpoints": report.checkpoints, "problems": report.problems})  # fmt: skip
+                  "checkpoints": report.checkpoints, "problems": report.problems,
+                  "problem_details": problem_details(report.problems),
+                  **_key_origin(source)})  # fmt: skip
         return EXIT_OK if not report.problems else EXIT_VERIFY
     core = open_from(args)
     try:
-        key = _verifier_key(args, core.ledger)
-        found = verify(core.sealer, verifier_key=key, progress=progress_bar(io, "verify"))
+        key, source = _verifier_key(args, core.ledger)
+        found = verify(
+            core.sealer, verifier_key=key, key_source=source, progress=progress_bar(io, "verify")
+        )
     finally:
         core.close()
-    io.json(found.as_dict())
+    answer = found.as_dict()
+    problems = [{"rule": p["kind"], "field": None, **p} for p in answer.pop("problems")]
+    io.json(answer | _key_origin(source) | {"problems": problems})
     return EXIT_OK if found.ok else EXIT_VERIFY
 
 
-def _verifier_key(args: argparse.Namespace, ledger: Ledger | None) -> str:
+def _verifier_key(args: argparse.Namespace, ledger: Ledger | None) -> tuple[str, str]:
+    """The verifier key and where it came from: ``file``, ``given`` or ``store``."""
     if args.public_key:
         path = Path(args.public_key)
-        return path.read_text(encoding="utf-8").strip() if path.is_file() else args.public_key
+        if path.is_file():
+            return path.read_text(encoding="utf-8").strip(), "file"
+        return args.public_key, "given"
     if ledger is None:
         msg = "--export needs --public-key (the verifier key, or a file holding it)"
         raise ConfigurationError(msg)
-    return ledger.verifier_key()
+    return ledger.verifier_key(), "store"
+
+
+def _key_origin(source: str) -> dict[str, Any]:
+    return {
+        "verifier_key_from": source,
+        "verifier_key_warning": STORE_KEY_WARNING if source == "store" else None,
+    }
+
+
+def problem_details(problems: list[str]) -> list[dict[str, Any]]:
+    """The standalone verifier's problem texts in the one problem shape."""
+    return [
+        problem(next((r for p, r in PROBLEM_RULES if p.match(text)), "verification_failed"), text)
+        for text in problems
+    ]
 
 
 def cmd_prove(args: argparse.Namespace, io: Io) -> int:
@@ -72,16 +129,32 @@ def cmd_prove(args: argparse.Namespace, io: Io) -> int:
 
 def cmd_verify_proof(args: argparse.Namespace, io: Io) -> int:
     """Check a proof document with the verifier key alone (no store needed)."""
-    document = orjson.loads(Path(args.file).read_bytes())
+    document = _proof_document(args.file)
     if args.public_key:
-        key = _verifier_key(args, None)
+        key, source = _verifier_key(args, None)
     else:
         with open_from(args) as core:
-            key = _verifier_key(args, core.ledger)
+            key, source = _verifier_key(args, core.ledger)
     check = check_consistency if "old_checkpoint" in document else check_inclusion
     problems = check(document, key)
-    io.json({"ok": not problems, "problems": problems})
+    io.json({"ok": not problems, "problems": problems,
+             "problem_details": problem_details(problems), **_key_origin(source)})  # fmt: skip
     return EXIT_OK if not problems else EXIT_VERIFY
+
+
+def _proof_document(path: str) -> dict[str, Any]:
+    try:
+        document = orjson.loads(Path(path).read_bytes())
+    except OSError as e:
+        msg = f"cannot read {path}: {e.strerror}"
+        raise ConfigurationError(msg) from None
+    except orjson.JSONDecodeError:
+        msg = f"{path} is not a JSON document"
+        raise ConfigurationError(msg) from None
+    if not isinstance(document, dict):
+        msg = f"{path} is not a proof document (a JSON object)"
+        raise ConfigurationError(msg)
+    return document
 
 
 def cmd_export_log(args: argparse.Namespace, io: Io) -> int:
@@ -98,28 +171,41 @@ def cmd_export_log(args: argparse.Namespace, io: Io) -> int:
 def cmd_public_key(args: argparse.Namespace, io: Io) -> int:
     """Print the verifier key auditors check checkpoints with."""
     with open_from(args) as core:
-        io.line(core.ledger.verifier_key())
+        key = core.ledger.verifier_key()
+    if args.json:
+        io.json({"verifier_key": key})
+    else:
+        io.line(key)
     return EXIT_OK
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     """Add the integrity commands to the parser."""
-    seal = sub.add_parser("seal", parents=[common], help=cmd_seal.__doc__)
-    seal.set_defaults(run=cmd_seal)
-    verify_ = sub.add_parser("verify", parents=[common], help=cmd_verify.__doc__)
-    verify_.add_argument("--public-key", help="verifier key or file (default: the store's)")
-    verify_.add_argument("--export", help="verify an exported log folder instead of the store")
-    verify_.set_defaults(run=cmd_verify)
-    prove = sub.add_parser("prove", parents=[common], help=cmd_prove.__doc__)
-    prove.add_argument("position", nargs="?", type=int)
-    prove.add_argument("--consistency", type=int, metavar="OLD_SIZE")
-    prove.set_defaults(run=cmd_prove)
-    check = sub.add_parser("verify-proof", parents=[common], help=cmd_verify_proof.__doc__)
-    check.add_argument("file")
-    check.add_argument("--public-key", help="verifier key or file (default: the store's)")
-    check.set_defaults(run=cmd_verify_proof)
-    export = sub.add_parser("export-log", parents=[common], help=cmd_export_log.__doc__)
-    export.add_argument("folder")
-    export.set_defaults(run=cmd_export_log)
-    public_key = sub.add_parser("public-key", parents=[common], help=cmd_public_key.__doc__)
-    public_key.set_defaults(run=cmd_public_key)
+    command(sub, "seal", cmd_seal, common)
+    verify_ = command(sub, "verify", cmd_verify, common)
+    verify_.add_argument(
+        "--public-key", metavar="KEY|FILE",
+        help="the verifier key, or a file holding it (default: read from the store, which"
+        " proves nothing against whoever can write to it)",
+    )  # fmt: skip
+    verify_.add_argument(
+        "--export", metavar="DIR",
+        help="verify a folder written by export-log instead of the store (needs --public-key)",
+    )  # fmt: skip
+    prove = command(sub, "prove", cmd_prove, common)
+    prove.add_argument(
+        "position", nargs="?", type=int, help="the log position of the event to prove"
+    )
+    prove.add_argument(
+        "--consistency", type=int, metavar="OLD_SIZE",
+        help="prove that the latest checkpoint extends the checkpoint of this size instead",
+    )  # fmt: skip
+    check = command(sub, "verify-proof", cmd_verify_proof, common)
+    check.add_argument("file", help="a proof document written by prove")
+    check.add_argument(
+        "--public-key", metavar="KEY|FILE",
+        help="the verifier key, or a file holding it (default: read from the store)",
+    )  # fmt: skip
+    export = command(sub, "export-log", cmd_export_log, common)
+    export.add_argument("folder", help="an empty or new folder to write the log into")
+    command(sub, "public-key", cmd_public_key, common)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ledger.cli.common import EXIT_OK, Io, table, timestamp
+from ledger.cli.common import EXIT_OK, Io, command, problem, table, timestamp
 from ledger.cli.read import views_of
+from ledger.cli.times import human_time
 from projections.check import check
+from schemas.answers import CheckAnswer
 
 
 def cmd_check(args: argparse.Namespace, io: Io) -> int:
@@ -19,14 +21,41 @@ def cmd_check(args: argparse.Namespace, io: Io) -> int:
             recipient=args.recipient, categories=categories,
         )  # fmt: skip
     if args.json:
-        io.json(answer.model_dump(mode="json"))
+        io.json(answer.model_dump(mode="json") | {"problem_details": check_problems(answer)})
     else:
         io.line(
             f"{answer.subject} / {answer.purpose}: {'allowed' if answer.allowed else 'NOT allowed'}"
         )
-        for problem in answer.problems:
-            io.line(f"  - {problem}")
+        for line in answer.problems:
+            io.line(f"  - {line}")
     return EXIT_OK
+
+
+def check_problems(answer: CheckAnswer) -> list[dict[str, Any]]:
+    """The check's problems in the one problem shape, in the order of ``problems``.
+
+    Codes name what the action would be recorded as (the finding rules, or the
+    refusal rule for a transfer); the messages are the ``problems`` texts.
+    """
+    codes: list[tuple[str, str]] = []
+    if not answer.basis.lawful:
+        codes.append(("no_lawful_basis", "purpose"))
+    agreement = answer.recipient
+    if agreement is not None:
+        if not agreement.known:
+            codes.append(("disclosure_to_unregistered_recipient", "recipient"))
+        elif agreement.ended:
+            codes.append(("disclosure_to_ended_recipient", "recipient"))
+        else:
+            if answer.purpose not in agreement.purposes:
+                codes.append(("disclosure_outside_agreement", "purpose"))
+            if agreement.outside_eea and agreement.safeguard is None:
+                codes.append(("transfer_without_safeguard", "recipient"))
+    codes += [("no_data_in_category", "categories")] * (len(answer.problems) - len(codes))
+    return [
+        problem(rule, message, field)
+        for (rule, field), message in zip(codes, answer.problems, strict=True)
+    ]
 
 
 def cmd_findings(args: argparse.Namespace, io: Io) -> int:
@@ -37,7 +66,7 @@ def cmd_findings(args: argparse.Namespace, io: Io) -> int:
         io.json(answer.model_dump(mode="json"))
     else:
         rows = [
-            {"position": f.position, "recorded_at": f.recorded_at.isoformat(), "subject": f.subject,
+            {"position": f.position, "recorded_at": f.recorded_at, "subject": f.subject,
              "rule": f.rule, "event": f"#{f.event.position} {f.event.type}", "message": f.message}
             for f in answer.findings
         ]  # fmt: skip
@@ -57,9 +86,11 @@ def cmd_lineage(args: argparse.Namespace, io: Io) -> int:
             f"{datum.category}.{datum.field}: from {datum.source}, {len(datum.changes)} change(s)"
         )
         for d in datum.derived:
-            io.line(f"  derived into {d['category']} for {d['purpose']} at {d['occurred_at']}")
+            at = human_time(d["occurred_at"])
+            io.line(f"  derived into {d['category']} for {d['purpose']} at {at}")
         for r in datum.received_by:
-            io.line(f"  received by {r['recipient']} for {r['purpose']} at {r['occurred_at']}")
+            at = human_time(r["occurred_at"])
+            io.line(f"  received by {r['recipient']} for {r['purpose']} at {at}")
     return EXIT_OK
 
 
@@ -85,31 +116,42 @@ def cmd_disclosures(args: argparse.Namespace, io: Io) -> int:
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     """Add the policy commands to the parser."""
-    check_ = sub.add_parser("check", parents=[common], help=cmd_check.__doc__)
-    check_.add_argument("subject")
-    check_.add_argument("purpose")
-    check_.add_argument("--recipient")
-    check_.add_argument("--categories", help="comma-separated")
-    check_.add_argument("--at", type=timestamp, help="instant to judge at (default: now)")
-    check_.add_argument("--json", action="store_true")
-    check_.set_defaults(run=cmd_check)
+    check_ = command(sub, "check", cmd_check, common)
+    check_.add_argument("subject", help="the subject's reference, e.g. C-1001")
+    check_.add_argument("purpose", help="a purpose id of the register, e.g. marketing")
+    check_.add_argument(
+        "--recipient", metavar="ID", help="also check a disclosure to this recipient"
+    )
+    check_.add_argument(
+        "--categories", metavar="C,...",
+        help="also check that the subject has data in these categories (comma-separated)",
+    )  # fmt: skip
+    check_.add_argument(
+        "--at", type=timestamp, metavar="TIME", help="instant to judge at (default: now)"
+    )
 
-    findings = sub.add_parser("findings", parents=[common], help=cmd_findings.__doc__)
-    findings.add_argument("--since", type=timestamp)
-    findings.add_argument("--json", action="store_true")
-    findings.set_defaults(run=cmd_findings)
+    findings = command(sub, "findings", cmd_findings, common)
+    findings.add_argument(
+        "--since", type=timestamp, metavar="TIME", help="only findings recorded from then on"
+    )
 
-    lineage = sub.add_parser("lineage", parents=[common], help=cmd_lineage.__doc__)
-    lineage.add_argument("subject")
-    lineage.add_argument("--field")
-    lineage.add_argument("--json", action="store_true")
-    lineage.set_defaults(run=cmd_lineage)
+    lineage = command(sub, "lineage", cmd_lineage, common)
+    lineage.add_argument("subject", help="the subject's reference, e.g. C-1001")
+    lineage.add_argument("--field", metavar="NAME", help="only this field, e.g. name")
 
-    disclosures = sub.add_parser("disclosures", parents=[common], help=cmd_disclosures.__doc__)
-    for option in ("--recipient", "--subject", "--category"):
-        disclosures.add_argument(option)
-    disclosures.add_argument("--since", type=timestamp)
-    disclosures.add_argument("--until", type=timestamp)
-    disclosures.add_argument("--breach", action="store_true", help="subjects and categories")
-    disclosures.add_argument("--json", action="store_true")
-    disclosures.set_defaults(run=cmd_disclosures)
+    disclosures = command(sub, "disclosures", cmd_disclosures, common)
+    disclosures.add_argument("--recipient", metavar="ID", help="only to this recipient")
+    disclosures.add_argument("--subject", metavar="REF", help="only of this subject")
+    disclosures.add_argument(
+        "--category", metavar="CATEGORY", help="only those that included this category"
+    )
+    disclosures.add_argument(
+        "--since", type=timestamp, metavar="TIME", help="only those that occurred from then on"
+    )
+    disclosures.add_argument(
+        "--until", type=timestamp, metavar="TIME", help="only those that occurred before then"
+    )
+    disclosures.add_argument(
+        "--breach", action="store_true",
+        help="also list the subjects and categories concerned (for a breach notification)",
+    )  # fmt: skip

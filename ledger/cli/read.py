@@ -14,12 +14,13 @@ from ledger.cli.common import (
     EXIT_OK,
     EXIT_VERIFY,
     Io,
+    command,
     open_from,
     progress_bar,
     table,
-    when,
     when_options,
 )
+from ledger.cli.times import human_time, when
 from projections.queries import Views
 from projections.replay import replay_compare
 
@@ -45,12 +46,12 @@ def cmd_subject(args: argparse.Namespace, io: Io) -> int:
         return EXIT_OK
     io.line(f"subject {answer.subject}  kind {answer.kind}  controller {answer.controller}")
     io.line(
-        f"as of {answer.at.isoformat()}"
-        + (f", as known at {answer.known_at.isoformat()}" if answer.known_at else "")
+        f"as of {human_time(answer.at)}"
+        + (f", as known at {human_time(answer.known_at)}" if answer.known_at else "")
     )
     rows = [
         {"category": c, "field": n, "value": "(erased)" if v.erased else v.value,
-         "source": v.source, "occurred_at": v.occurred_at.isoformat()}
+         "source": v.source, "occurred_at": v.occurred_at}
         for c, fields in answer.fields.items() for n, v in fields.items()
     ]  # fmt: skip
     table(io, ["category", "field", "value", "source", "occurred_at"], rows)
@@ -76,7 +77,7 @@ def cmd_basis(args: argparse.Namespace, io: Io) -> int:
         io.json(answer.model_dump(mode="json", exclude_none=False))
         return EXIT_OK
     verdict = "lawful" if answer.lawful else "NOT lawful"
-    io.line(f"{answer.subject} / {answer.purpose} at {answer.at.isoformat()}: {verdict}"
+    io.line(f"{answer.subject} / {answer.purpose} at {human_time(answer.at)}: {verdict}"
              f" (notice {answer.notice_version})")  # fmt: skip
     for interval in answer.timeline or answer.bases:
         evidence = ", ".join(f"#{e.position} {e.type}" for e in interval.evidence)
@@ -155,30 +156,34 @@ def _now(views: Views) -> datetime:
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     """Add the read commands to the parser."""
-    trail = sub.add_parser("trail", parents=[common], help=cmd_trail.__doc__)
-    trail.add_argument("subject")
-    trail.add_argument("--json", action="store_true")
-    trail.set_defaults(run=cmd_trail)
+    trail = command(sub, "trail", cmd_trail, common)
+    trail.add_argument("subject", help="the subject's reference, e.g. C-1001")
 
-    subject = sub.add_parser("subject", parents=[common], help=cmd_subject.__doc__)
-    subject.add_argument("subject")
+    subject = command(sub, "subject", cmd_subject, common)
+    subject.add_argument("subject", help="the subject's reference, e.g. C-1001")
     when_options(subject)
-    subject.set_defaults(run=cmd_subject)
 
-    basis = sub.add_parser("basis", parents=[common], help=cmd_basis.__doc__)
-    basis.add_argument("subject")
-    basis.add_argument("purpose")
+    basis = command(sub, "basis", cmd_basis, common)
+    basis.add_argument("subject", help="the subject's reference, e.g. C-1001")
+    basis.add_argument("purpose", help="a purpose id of the register, e.g. marketing")
     when_options(basis)
-    basis.add_argument("--timeline", action="store_true", help="every interval, not only at --at")
-    basis.set_defaults(run=cmd_basis)
+    basis.add_argument(
+        "--timeline", action="store_true",
+        help="every basis interval over time, not only those holding at --at",
+    )  # fmt: skip
 
-    rebuild = sub.add_parser("rebuild", parents=[common], help=cmd_rebuild.__doc__)
-    rebuild.set_defaults(run=cmd_rebuild)
-    replay = sub.add_parser("replay", parents=[common], help=cmd_replay.__doc__)
-    replay.add_argument("--compare", action="store_true", required=True)
-    replay.set_defaults(run=cmd_replay)
+    command(sub, "rebuild", cmd_rebuild, common)
+    replay = command(sub, "replay", cmd_replay, common)
+    replay.add_argument(
+        "--compare", action="store_true", required=True,
+        help="compare the scratch views with the live ones row by row (required)",
+    )  # fmt: skip
 
-    project = sub.add_parser("project", parents=[common], help=cmd_project.__doc__)
-    project.add_argument("--follow", action="store_true")
-    project.add_argument("--poll", type=float, default=0.5, help="seconds between polls")
-    project.set_defaults(run=cmd_project)
+    project = command(sub, "project", cmd_project, common)
+    project.add_argument(
+        "--follow", action="store_true", help="keep the views up to date until interrupted"
+    )
+    project.add_argument(
+        "--poll", type=float, default=0.5, metavar="SECONDS",
+        help="with --follow, seconds between looks at the log (default: 0.5)",
+    )  # fmt: skip

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ledger.cli.common import EXIT_OK, Io, open_from, sealed, table, timestamp
+from ledger.cli.common import EXIT_OK, Io, command, group, open_from, sealed, table, timestamp
 from ledger.rights.erasure import erase, erasure_answer
 from ledger.rights.key_rotation import rotate_master
 from projections.export.build import build_export
@@ -81,27 +81,36 @@ def cmd_rotate_master(args: argparse.Namespace, io: Io) -> int:
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     """Add the rights and key commands to the parser."""
-    erase_ = sub.add_parser("erase", parents=[common], help=cmd_erase.__doc__)
-    erase_.add_argument("subject")
-    erase_.add_argument("--reason", required=True, help="e.g. the request's reference")
-    erase_.add_argument("--category", help="only these categories (comma-separated)")
-    erase_.add_argument("--actor", default="ledger-cli", help="who performs the erasure")
-    erase_.set_defaults(run=cmd_erase)
+    erase_ = command(sub, "erase", cmd_erase, common)
+    erase_.add_argument("subject", help="the subject's reference, e.g. C-1001")
+    erase_.add_argument(
+        "--reason", required=True,
+        help="why, e.g. the request's reference; stored readable, so no personal data",
+    )  # fmt: skip
+    erase_.add_argument(
+        "--category", metavar="C,...",
+        help="erase only these categories (comma-separated; default: the whole subject)",
+    )  # fmt: skip
+    erase_.add_argument(
+        "--actor", default="ledger-cli", help="who performs the erasure (default: ledger-cli)"
+    )
 
-    retention = sub.add_parser("retention", parents=[common], help=cmd_retention.__doc__)
-    retention.add_argument("--at", type=timestamp, help="instant to judge at (default: now)")
-    retention.add_argument("--apply", action="store_true", help="erase what is due")
-    retention.add_argument("--all", action="store_true", help="also list what is kept")
-    retention.add_argument("--json", action="store_true")
-    retention.set_defaults(run=cmd_retention)
+    retention = command(sub, "retention", cmd_retention, common)
+    retention.add_argument(
+        "--at", type=timestamp, metavar="TIME", help="instant to judge at (default: now)"
+    )
+    retention.add_argument(
+        "--apply", action="store_true", help="erase what is due now (prints JSON)"
+    )
+    retention.add_argument("--all", action="store_true", help="also list what is kept and why")
 
-    export = sub.add_parser("export", parents=[common], help=cmd_export.__doc__)
-    export.add_argument("subject")
-    export.add_argument("--format", choices=["json", "html"], default="json")
-    export.add_argument("--output", help="write to this file instead of stdout")
-    export.set_defaults(run=cmd_export)
+    export = command(sub, "export", cmd_export, common)
+    export.add_argument("subject", help="the subject's reference, e.g. C-1001")
+    export.add_argument(
+        "--format", choices=["json", "html"], default="json",
+        help="json (machine-readable, Art. 20) or html (a page for the person; default: json)",
+    )  # fmt: skip
+    export.add_argument("--output", metavar="FILE", help="write to this file instead of stdout")
 
-    keys = sub.add_parser("keys", help="key management")
-    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
-    rotate = keys_sub.add_parser("rotate-master", parents=[common], help=cmd_rotate_master.__doc__)
-    rotate.set_defaults(run=cmd_rotate_master)
+    keys = group(sub, "keys", "Manage the master key.", common)
+    command(keys, "rotate-master", cmd_rotate_master, common)

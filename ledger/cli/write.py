@@ -13,6 +13,8 @@ from ledger.bootstrap import Core, bootstrap, initialise
 from ledger.cli.common import (
     EXIT_OK,
     Io,
+    command,
+    group,
     open_from,
     positive,
     sealed,
@@ -42,7 +44,7 @@ def cmd_init(args: argparse.Namespace, io: Io) -> int:
             "verifier_key": ledger.verifier_key(),
             "register": loaded.definition.name,
             "notice_version": notice.version,
-            "effective_from": notice.effective_from.isoformat(),
+            "effective_from": notice.effective_from,
             "master_key": (
                 "LEDGER_MASTER_KEY" if ledger.key_source.env_value else str(ledger.key_source.path)
             ),
@@ -65,7 +67,7 @@ def cmd_notice_publish(args: argparse.Namespace, io: Io) -> int:
     io.json(
         {
             "notice_version": notice.version,
-            "effective_from": notice.effective_from.isoformat(),
+            "effective_from": notice.effective_from,
             "digest": notice.digest,
             "position": position,
         }
@@ -80,7 +82,7 @@ def cmd_notice_list(args: argparse.Namespace, io: Io) -> int:
     rows = [
         {
             "version": n.version,
-            "effective_from": n.effective_from.isoformat(),
+            "effective_from": n.effective_from,
             "digest": n.digest,
         }
         for n in core.ledger.notices.versions
@@ -142,59 +144,85 @@ def _append_in_batches(core: Core, lines: Iterable[bytes], size: int, io: Io) ->
 
 
 def cmd_demo(args: argparse.Namespace, io: Io) -> int:
-    """Load the example register and a generated population into a SQLite file."""
-    store = store_config(args.store or "sqlite:///demo/ledger.db")
+    """Load the example register and a generated population, then tour the answers.
+
+    The store defaults to sqlite:///demo/ledger.db. With --json the narration goes
+    to stderr and stdout gets one JSON summary.
+    """
+    url = args.store or "sqlite:///demo/ledger.db"
+    store = store_config(url)
     if store.sqlite_path is not None:
         store.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     loaded = load_definition(Path(args.register))
-    url = args.store or "sqlite:///demo/ledger.db"
+    text = io.stderr if args.json else io.stdout
     try:
         core = initialise(url, loaded, key_file=args.key_file)
-        io.line(f"initialised {store.redacted()} with notice {loaded.definition.version}")
+        text.write(f"initialised {store.redacted()} with notice {loaded.definition.version}\n")
     except ConfigurationError:
         core = bootstrap(url, key_file=args.key_file)
-        io.line(f"{store.redacted()} exists: appending again shows idempotent retries")
+        text.write(f"{store.redacted()} exists: appending again shows idempotent retries\n")
     try:
-        run_demo(
+        figures = run_demo(
             core.ledger,
             loaded.definition,
             subjects=args.subjects,
             seed=args.seed,
             batch_size=1000,
-            out=io.stdout,
+            out=text,
         )
         views = core.views(catch_up=False)
-        tour(views, io.stdout)
-        scenario(views, io.stdout)
+        tour(views, text)
+        scenario(views, text)
     finally:
         core.close()
+    if args.json:
+        io.json({"store": store.redacted(), **figures, "checkpoint": sealed(core)})
     return EXIT_OK
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     """Add the write commands to the parser."""
-    init = sub.add_parser("init", parents=[common], help=cmd_init.__doc__)
-    init.add_argument("--register", required=True, help="register definition (TOML)")
-    init.add_argument("--effective-from", type=timestamp)
-    init.set_defaults(run=cmd_init)
+    init = command(sub, "init", cmd_init, common)
+    init.add_argument(
+        "--register", required=True, metavar="FILE",
+        help="the register definition (TOML), e.g. examples/register.toml",
+    )  # fmt: skip
+    init.add_argument(
+        "--effective-from", type=timestamp, metavar="TIME",
+        help="when the first notice version takes effect (default: the file's effective_from,"
+        " else now)",
+    )  # fmt: skip
 
-    notice = sub.add_parser("notice", help="notice versions")
-    notice_sub = notice.add_subparsers(dest="notice_command", required=True)
-    publish = notice_sub.add_parser("publish", parents=[common], help=cmd_notice_publish.__doc__)
-    publish.add_argument("file")
-    publish.add_argument("--effective-from", type=timestamp)
-    publish.set_defaults(run=cmd_notice_publish)
-    listing = notice_sub.add_parser("list", parents=[common], help=cmd_notice_list.__doc__)
-    listing.add_argument("--json", action="store_true")
-    listing.set_defaults(run=cmd_notice_list)
+    notice = group(sub, "notice", "Publish and list versions of the privacy notice.", common)
+    publish = command(notice, "publish", cmd_notice_publish, common)
+    publish.add_argument("file", help="the new register definition (TOML)")
+    publish.add_argument(
+        "--effective-from", type=timestamp, metavar="TIME",
+        help="when it takes effect, after the latest version (default: the file's"
+        " effective_from, else now)",
+    )  # fmt: skip
+    command(notice, "list", cmd_notice_list, common)
 
-    append = sub.add_parser("append", parents=[common], help=cmd_append.__doc__)
-    append.add_argument("file", nargs="?", default="-", help="NDJSON file, or - for stdin")
-    append.add_argument("--batch-size", type=positive, help="commit every N lines")
-    append.set_defaults(run=cmd_append)
+    append = command(sub, "append", cmd_append, common)
+    append.add_argument(
+        "file", nargs="?", default="-", help="NDJSON file, one event per line; - for stdin"
+    )
+    append.add_argument(
+        "--batch-size", type=positive, metavar="N",
+        help="commit every N lines (bulk loads: memory stays flat, a rerun resumes);"
+        " default: all lines in one transaction",
+    )  # fmt: skip
 
-    demo = sub.add_parser("demo", parents=[common], help=cmd_demo.__doc__)
-    demo.add_argument("--register", default="examples/register.toml")
-    demo.add_argument("--subjects", type=positive, default=3000)
-    demo.add_argument("--seed", type=int, default=2021)
-    demo.set_defaults(run=cmd_demo)
+    demo = command(sub, "demo", cmd_demo, common)
+    demo.add_argument(
+        "--register", default="examples/register.toml", metavar="FILE",
+        help="register definition (default: examples/register.toml)",
+    )  # fmt: skip
+    demo.add_argument(
+        "--subjects", type=positive, default=3000, metavar="N",
+        help="how many subjects to generate (default: 3000)",
+    )  # fmt: skip
+    demo.add_argument(
+        "--seed", type=int, default=2021,
+        help="generator seed; the same seed on the same day appends nothing new (default: 2021)",
+    )  # fmt: skip

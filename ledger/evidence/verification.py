@@ -200,12 +200,17 @@ def verify(
     sealer: Sealer,
     *,
     verifier_key: str | None = None,
+    key_source: str | None = None,
     progress: Progress | None = None,
     page: int = 5000,
 ) -> Report:
-    """Check the whole log against its seals."""
+    """Check the whole log against its seals.
+
+    ``key_source`` says where ``verifier_key`` came from (``store``, ``given``,
+    ``file``); by default ``given`` when a key is passed, else ``store``.
+    """
     ledger = sealer.ledger
-    report = Report(key_source="given" if verifier_key else "store")
+    report = Report(key_source=key_source or ("given" if verifier_key else "store"))
     key = verifier_key or ledger.verifier_key()
     checkpoints = _check_signatures(sealer, sealer.checkpoints(), key, report)
     report.checkpoint = checkpoints[-1] if checkpoints else None
