@@ -1,0 +1,1 @@
+"""The demo face: a generated population (``population``) and a DPO's tour (``tour``)."""
