@@ -278,13 +278,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             " {schema}.{table} x WHERE x.originator_id = k.id OFFSET 0) e"
             " ORDER BY e.originator_id, e.originator_version"
         )
-        return [
-            _StoredEvent(
-                originator_id=r["originator_id"], originator_version=r["originator_version"],
-                topic=r["topic"], state=bytes(r["state"]),
-            )
-            for r in self._select(sql, [list(ids)])
-        ]  # fmt: skip
+        return [self._stored(r) for r in self._select(sql, [list(ids)])]
 
     def select_refs(self, subject_ids: Iterable[UUID]) -> dict[UUID, str]:
         sql = (
@@ -315,12 +309,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             "SELECT s.* FROM unnest(%b::uuid[]) AS k(id) CROSS JOIN LATERAL (SELECT * FROM"
             " {schema}.ledger_keys x WHERE x.subject_id = k.id OFFSET 0) s"
         )
-        return [
-            KeyRow(r["subject_id"], r["category"], r["key_version"],
-                   None if r["wrapped"] is None else bytes(r["wrapped"]),
-                   r["master_key_id"], r["created_at"], r["destroyed_at"])
-            for r in self._select(sql, [list(subject_ids)])
-        ]  # fmt: skip
+        return [self._key_row(r) for r in self._select(sql, [list(subject_ids)])]
 
     def select_positions(self, originator_id: UUID) -> dict[int, int]:
         sql = (
