@@ -6,11 +6,14 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from eventsourcing.persistence import InterfaceError, OperationalError
 from eventsourcing.persistence import Notification as _Notification
 from eventsourcing.persistence import StoredEvent as _StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
+from ledger.persistence import postgres_functions as functions
 from ledger.persistence.recorders import KeyRow, Prefetch, Shredding, SideRows
 
 if TYPE_CHECKING:
@@ -47,7 +50,15 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
                 " value bytea NOT NULL)",
             )
         ]
+        self.sql_create_statements += functions.create_statements(
+            self.datastore.schema,
+            self.events_table_name,
+            self.channel_name,
+            self.datastore.lock_timeout,
+        )
         self._schema = schema
+        self._call_prefetch = functions.call_prefetch(self.datastore.schema)
+        self._call_append = functions.call_append(self.datastore.schema)
         # One statement with four arrays: psycopg dumps arrays of primitives in C,
         # far faster than the library's array of composite values.
         self._insert_arrays = SQL(
@@ -186,70 +197,66 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         judged: Sequence[str],
         streams: Sequence[UUID],
     ) -> Prefetch:
-        """Up to five index look-ups sent as one pipeline: one round trip for the call.
+        """Every look-up of a call in one statement (``ledger_prefetch_v1``).
 
-        Everything is keyed by the references and digests the lines carry (the
-        subjects' stream ids are joined in on the server), so no look-up waits for
-        another's answer.
+        One round trip, no transaction of its own to open and close: the function
+        runs as one statement in autocommit mode, so all five look-ups see one
+        snapshot, and its ``SET enable_seqscan = off`` pins every plan to an index
+        probe.
         """
-        found = "SELECT s.subject_id FROM {schema}.ledger_subjects s WHERE s.ref = ANY(%b::text[])"
-        statements: list[tuple[str, list[Any]]] = [
-            (
-                "SELECT s.ref, s.subject_id FROM {schema}.ledger_subjects s"
-                " WHERE s.ref = ANY(%b::text[])",
-                [list(refs)],
-            ),
-            (
-                "SELECT i.key_digest, i.content_digest FROM {schema}.ledger_idempotency i"
-                " WHERE i.key_digest = ANY(%b::bytea[])",
-                [list(digests)],
-            ),
-            (
-                "SELECT k.id, (SELECT MAX(e.originator_version) FROM {schema}.{table} e"
-                " WHERE e.originator_id = k.id) AS v FROM (" + found + " UNION ALL"
-                " SELECT unnest(%b::uuid[])) AS k(id)",
-                [list(refs), list(streams)],
-            ),
-            (
-                "SELECT x.* FROM (" + found + ") AS k CROSS JOIN LATERAL (SELECT * FROM"
-                " {schema}.ledger_keys y WHERE y.subject_id = k.subject_id OFFSET 0) x",
-                [list(refs)],
-            ),
-            (
-                "SELECT e.originator_id, e.originator_version, e.topic, e.state FROM ("
-                + found
-                + ") AS k CROSS JOIN LATERAL (SELECT * FROM {schema}.{table} x"
-                " WHERE x.originator_id = k.subject_id OFFSET 0) e"
-                " ORDER BY e.originator_id, e.originator_version",
-                [list(judged)],
-            ),
-        ]
-        table = Identifier(self.events_table_name)
-        wanted = [bool(refs), bool(digests), True, bool(refs), bool(judged)]
-        with self.datastore.get_connection() as conn:
-            with conn.pipeline(), conn.transaction():
-                # Pinned, not hoped for: every look-up here is an equality on an indexed
-                # key, so with sequential scans off the plan is an index probe even when
-                # the statistics say a table is empty (ANALYZE before a bulk load).
-                conn.execute("SET LOCAL enable_seqscan = off", prepare=False)
-                cursors = []
-                for (sql, params), needed in zip(statements, wanted, strict=True):
-                    curs = conn.cursor()
-                    if needed:
-                        curs.execute(SQL(sql).format(schema=self._schema, table=table), params,
-                                     prepare=False)  # fmt: skip
-                    cursors.append(curs)
-            subjects, digests_, versions, keys, events = (
-                list(c.fetchall()) if needed else []
-                for c, needed in zip(cursors, wanted, strict=True)
+        with self.datastore.get_connection() as conn, conn.cursor(binary=True) as curs:
+            curs.execute(
+                self._call_prefetch,
+                [list(refs), list(digests), list(judged), list(streams)],
+                prepare=True,
             )
+            row = curs.fetchone()
+        assert row is not None  # noqa: S101 - aggregates always return one row
+        col = _columns(row)
+        keys = zip(
+            col("k_subject"), col("k_category"), col("k_version"), col("k_wrapped"),
+            col("k_master"), col("k_created"), col("k_destroyed"), strict=True,
+        )  # fmt: skip
+        events = zip(col("e_id"), col("e_version"), col("e_topic"), col("e_state"), strict=True)
         return Prefetch(
-            subjects={r["ref"]: r["subject_id"] for r in subjects},
-            idempotency={bytes(r["key_digest"]): bytes(r["content_digest"]) for r in digests_},
-            versions={r["id"]: r["v"] for r in versions if r["v"] is not None},
-            keys=[self._key_row(r) for r in keys],
-            streams=[self._stored(r) for r in events],
+            subjects=dict(zip(col("s_ref"), col("s_id"), strict=True)),
+            idempotency=dict(zip(col("i_key"), col("i_content"), strict=True)),
+            versions=dict(zip(col("v_id"), col("v_version"), strict=True)),
+            keys=[KeyRow(*k) for k in keys],
+            streams=[
+                _StoredEvent(originator_id=i, originator_version=v, topic=t, state=s)
+                for i, v, t, s in events
+            ],
         )
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """One call's events and side rows in one statement (``ledger_append_v1``).
+
+        An erasure's shredding (rare, and an UPDATE and DELETEs) takes the
+        library's pipelined transaction with the ``_insert_events`` hook instead.
+        """
+        side: SideRows = kwargs.get("side") or SideRows()
+        if side.shredding is not None:
+            ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
+            return ids
+        keys = side.keys
+        params = [
+            *_arrays(side.subjects, 3),
+            *_arrays(side.idempotency, 4),
+            [k.subject_id for k in keys], [k.category for k in keys],
+            [k.key_version for k in keys], [k.wrapped for k in keys],
+            [k.master_key_id for k in keys], [k.created_at for k in keys],
+            [e.originator_id for e in stored_events],
+            [e.originator_version for e in stored_events],
+            [e.topic for e in stored_events],
+            [e.state for e in stored_events],
+        ]  # fmt: skip
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._call_append, params, prepare=True)
+            return [r["notification_id"] for r in curs.fetchall()]
 
     @staticmethod
     def _stored(r: Any) -> StoredEvent:
@@ -346,8 +353,40 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             )
 
     def has_ledger_tables(self) -> bool:
+        """Whether ``ledger init`` made this store; installs the append functions if missing.
+
+        A store made before the functions existed gets them on first open, so an
+        upgrade needs no separate migration step.
+        """
+        schema = self.datastore.schema
         rows = self._select(
-            "SELECT to_regclass(%s) IS NOT NULL AS present",
-            [f'"{self.datastore.schema}".ledger_meta'],
-        )
-        return bool(rows[0]["present"])
+            "SELECT to_regclass(%s) IS NOT NULL AS present,"
+            " to_regproc(%s) IS NOT NULL AND to_regproc(%s) IS NOT NULL AS functions",
+            [f'"{schema}".ledger_meta', f'"{schema}".{functions.PREFETCH}',
+             f'"{schema}".{functions.APPEND}'],
+        )  # fmt: skip
+        present = bool(rows[0]["present"])
+        if present and not rows[0]["functions"]:
+            statements = functions.create_statements(
+                schema, self.events_table_name, self.channel_name, self.datastore.lock_timeout
+            )
+            with self.datastore.transaction(commit=True) as curs:
+                for statement in statements:
+                    curs.execute(statement, prepare=False)
+        return present
+
+
+def _columns(row: Any) -> Any:
+    """A reader of one aggregated array column; an empty aggregate (NULL) reads as []."""
+
+    def column(name: str) -> list[Any]:
+        return row[name] or []
+
+    return column
+
+
+def _arrays(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """Rows as one list per column (``width`` empty lists when there are none)."""
+    if not rows:
+        return [[] for _ in range(width)]
+    return [list(col) for col in zip(*rows, strict=True)]

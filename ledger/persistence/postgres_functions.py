@@ -1,0 +1,142 @@
+"""Two server-side functions: an append's reads in one statement, its writes in another.
+
+A one-line append used to cost two transactions of several statements each
+(BEGIN, a setting, five look-ups, COMMIT; BEGIN, LOCK, NOTIFY, four inserts,
+COMMIT). Sent as psycopg pipelines they were one round trip apiece, but the
+client's per-statement work was most of a one-line call. Here each side is one
+statement in autocommit mode: its own transaction, one round trip, one message.
+
+``ledger_prefetch_v1``
+    every look-up of a call: subjects by reference, idempotency digests, the
+    last version of each stream, the subjects' data keys and the judged
+    subjects' streams, returned as one row of arrays (psycopg parses binary
+    arrays in C). Declared with ``SET enable_seqscan = off``: every look-up is an
+    equality on a primary or unique key, so its plan is an index probe whatever
+    the statistics say (an ``ANALYZE`` of an empty table before a bulk load
+    makes the planner expect a one-page table and scan it).
+``ledger_append_v1``
+    one call's rows: takes the events table's EXCLUSIVE lock (so positions
+    commit in the order they are issued, as the library's recorder does), sends
+    the library's NOTIFY, inserts subjects, idempotency digests, data keys and
+    the events, and returns the events' positions. A uniqueness violation in
+    any of them aborts the whole statement, so nothing of the call is stored.
+
+The names carry a version: a later change to a body gets a new name, so an old
+process never calls a body it does not expect. ``CREATE OR REPLACE`` makes
+installing them idempotent; stores made before they existed get them when next
+opened (``PostgresLedgerRecorder.has_ledger_tables``).
+"""
+
+from __future__ import annotations
+
+from psycopg.sql import SQL, Composed, Identifier, Literal
+
+PREFETCH = "ledger_prefetch_v1"
+APPEND = "ledger_append_v1"
+
+_PREFETCH_BODY = """
+CREATE OR REPLACE FUNCTION {schema}.{prefetch}(
+    refs text[], digests bytea[], judged text[], streams uuid[])
+RETURNS TABLE (
+    s_ref text[], s_id uuid[],
+    i_key bytea[], i_content bytea[],
+    v_id uuid[], v_version bigint[],
+    k_subject uuid[], k_category text[], k_version integer[], k_wrapped bytea[],
+    k_master text[], k_created timestamptz[], k_destroyed timestamptz[],
+    e_id uuid[], e_version bigint[], e_topic text[], e_state bytea[])
+LANGUAGE plpgsql STABLE
+SET enable_seqscan = off
+SET plan_cache_mode = force_generic_plan
+AS $body$
+BEGIN
+RETURN QUERY
+WITH s AS MATERIALIZED (
+    SELECT ref, subject_id FROM {schema}.ledger_subjects WHERE ref = ANY(refs)
+)
+SELECT * FROM
+    (SELECT array_agg(ref), array_agg(subject_id) FROM s) AS a_subjects,
+    (SELECT array_agg(key_digest), array_agg(content_digest)
+       FROM {schema}.ledger_idempotency WHERE key_digest = ANY(digests)) AS a_digests,
+    (SELECT array_agg(k.id), array_agg(k.v) FROM (
+        SELECT x.id, (SELECT MAX(e.originator_version) FROM {schema}.{table} e
+                       WHERE e.originator_id = x.id) AS v
+          FROM (SELECT subject_id FROM s UNION ALL SELECT unnest(streams)) AS x(id)
+     ) AS k WHERE k.v IS NOT NULL) AS a_versions,
+    (SELECT array_agg(y.subject_id), array_agg(y.category), array_agg(y.key_version),
+            array_agg(y.wrapped), array_agg(y.master_key_id), array_agg(y.created_at),
+            array_agg(y.destroyed_at)
+       FROM s JOIN {schema}.ledger_keys y ON y.subject_id = s.subject_id) AS a_keys,
+    (SELECT array_agg(e.originator_id ORDER BY e.originator_id, e.originator_version),
+            array_agg(e.originator_version ORDER BY e.originator_id, e.originator_version),
+            array_agg(e.topic ORDER BY e.originator_id, e.originator_version),
+            array_agg(e.state ORDER BY e.originator_id, e.originator_version)
+       FROM s JOIN {schema}.{table} e ON e.originator_id = s.subject_id
+      WHERE s.ref = ANY(judged)) AS a_judged;
+END
+$body$
+"""
+
+_APPEND_BODY = """
+CREATE OR REPLACE FUNCTION {schema}.{append}(
+    s_ref text[], s_id uuid[], s_at timestamptz[],
+    i_key bytea[], i_content bytea[], i_id uuid[], i_version bigint[],
+    k_subject uuid[], k_category text[], k_version integer[], k_wrapped bytea[],
+    k_master text[], k_created timestamptz[],
+    e_id uuid[], e_version bigint[], e_topic text[], e_state bytea[])
+RETURNS SETOF bigint
+LANGUAGE plpgsql
+AS $body$
+BEGIN
+    SET LOCAL lock_timeout = {lock_timeout};
+    LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE;
+    NOTIFY {channel};
+    INSERT INTO {schema}.ledger_subjects (ref, subject_id, registered_at)
+        SELECT * FROM unnest(s_ref, s_id, s_at);
+    INSERT INTO {schema}.ledger_idempotency
+        (key_digest, content_digest, originator_id, originator_version)
+        SELECT * FROM unnest(i_key, i_content, i_id, i_version);
+    INSERT INTO {schema}.ledger_keys
+        (subject_id, category, key_version, wrapped, master_key_id, created_at)
+        SELECT * FROM unnest(k_subject, k_category, k_version, k_wrapped, k_master,
+                             k_created);
+    RETURN QUERY
+        INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state)
+        SELECT * FROM unnest(e_id, e_version, e_topic, e_state)
+        RETURNING notification_id;
+END
+$body$
+"""
+
+
+def create_statements(schema: str, table: str, channel: str, lock_timeout: int) -> list[Composed]:
+    """The statements that install (or replace) both functions in a schema."""
+    names = {
+        "schema": Identifier(schema),
+        "table": Identifier(table),
+        "prefetch": Identifier(PREFETCH),
+        "append": Identifier(APPEND),
+        "channel": Identifier(channel),
+        "lock_timeout": Literal(f"{lock_timeout}s"),
+    }
+    return [SQL(_PREFETCH_BODY).format(**names), SQL(_APPEND_BODY).format(**names)]
+
+
+def call_prefetch(schema: str) -> Composed:
+    """``SELECT`` of the prefetch function, with typed binary array parameters."""
+    return SQL(
+        "SELECT * FROM {schema}.{name}(%b::text[], %b::bytea[], %b::text[], %b::uuid[])"
+    ).format(schema=Identifier(schema), name=Identifier(PREFETCH))
+
+
+def call_append(schema: str) -> Composed:
+    """``SELECT`` of the append function, with typed binary array parameters."""
+    types = (
+        "text", "uuid", "timestamptz",
+        "bytea", "bytea", "uuid", "bigint",
+        "uuid", "text", "integer", "bytea", "text", "timestamptz",
+        "uuid", "bigint", "text", "bytea",
+    )  # fmt: skip
+    arrays = ", ".join(f"%b::{t}[]" for t in types)
+    return SQL("SELECT * FROM {schema}.{name}(" + arrays + ") AS notification_id").format(
+        schema=Identifier(schema), name=Identifier(APPEND)
+    )
