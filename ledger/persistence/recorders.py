@@ -74,26 +74,6 @@ class Prefetch:
     """Every stored event of the found subjects among ``judged``, in stream order."""
 
 
-def prefetch_in_steps(
-    recorder: LedgerRecorder,
-    refs: Sequence[str],
-    digests: Sequence[bytes],
-    judged: Sequence[str],
-    streams: Sequence[UUID],
-) -> Prefetch:
-    """The prefetch as separate queries (an embedded store has no round trips to save)."""
-    subjects = recorder.select_subjects(refs) if refs else {}
-    ids = list(subjects.values())
-    judged_ids = [subjects[r] for r in judged if r in subjects]
-    return Prefetch(
-        subjects=subjects,
-        idempotency=recorder.select_idempotency(digests) if digests else {},
-        versions=recorder.select_stream_versions([*ids, *streams]),
-        keys=recorder.select_keys(ids) if ids else [],
-        streams=recorder.select_streams(judged_ids) if judged_ids else [],
-    )
-
-
 class LedgerRecorder(Protocol):
     """What the ledger needs of a store beyond the library's ApplicationRecorder."""
 

@@ -12,7 +12,7 @@ from eventsourcing.persistence import Notification as _Notification
 from eventsourcing.persistence import StoredEvent as _StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
-from ledger.persistence.recorders import KeyRow, Prefetch, Shredding, SideRows, prefetch_in_steps
+from ledger.persistence.recorders import KeyRow, Prefetch, Shredding, SideRows
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import Notification, StoredEvent
@@ -138,16 +138,12 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         return ids
 
     def _select_in(self, sql: str, values: Iterable[Any]) -> list[Any]:
-        rows: list[Any] = []
         with self.datastore.transaction(commit=False) as c:
-            for chunk in _chunks(values):
-                c.execute(sql.format(",".join("?" * len(chunk))), chunk)
-                rows += c.fetchall()
-        return rows
+            return _rows_in(c, sql, values)
 
     def select_subjects(self, refs: Iterable[str]) -> dict[str, UUID]:
-        sql = "SELECT ref, subject_id FROM ledger_subjects WHERE ref IN ({})"
-        return {r[0]: UUID(r[1]) for r in self._select_in(sql, refs)}
+        with self.datastore.transaction(commit=False) as c:
+            return _subjects(c, refs)
 
     def prefetch(
         self,
@@ -156,10 +152,29 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         judged: Sequence[str],
         streams: Sequence[UUID],
     ) -> Prefetch:
-        """Separate indexed queries: an embedded store has no round trips to save."""
-        return prefetch_in_steps(self, refs, digests, judged, streams)
+        """The look-ups in one read transaction: one snapshot, one BEGIN and one end.
+
+        An embedded store has no round trips to save, but each transaction of its
+        own costs a lock and a connection check-out, which is most of a one-line
+        call's reads.
+        """
+        with self.datastore.transaction(commit=False) as c:
+            subjects = _subjects(c, refs) if refs else {}
+            ids = list(subjects.values())
+            judged_ids = [subjects[r] for r in judged if r in subjects]
+            return Prefetch(
+                subjects=subjects,
+                idempotency=_idempotency(c, digests) if digests else {},
+                versions=self._versions(c, [*ids, *streams]),
+                keys=_keys(c, ids) if ids else [],
+                streams=self._streams(c, judged_ids) if judged_ids else [],
+            )
 
     def select_streams(self, ids: Iterable[UUID]) -> list[StoredEvent]:
+        with self.datastore.transaction(commit=False) as c:
+            return self._streams(c, ids)
+
+    def _streams(self, c: SQLiteCursor, ids: Iterable[UUID]) -> list[StoredEvent]:
         sql = (
             f"SELECT originator_id, originator_version, topic, state FROM {self.events_table_name}"
             " WHERE originator_id IN ({}) ORDER BY originator_id, originator_version"
@@ -167,7 +182,7 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         return [
             _StoredEvent(originator_id=UUID(r[0]), originator_version=r[1], topic=r[2],
                          state=bytes(r[3]))
-            for r in self._select_in(sql, (i.hex for i in ids))
+            for r in _rows_in(c, sql, (i.hex for i in ids))
         ]  # fmt: skip
 
     def select_refs(self, subject_ids: Iterable[UUID]) -> dict[UUID, str]:
@@ -175,30 +190,23 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         return {UUID(r[1]): r[0] for r in self._select_in(sql, (i.hex for i in subject_ids))}
 
     def select_idempotency(self, digests: Iterable[bytes]) -> dict[bytes, bytes]:
-        sql = "SELECT key_digest, content_digest FROM ledger_idempotency WHERE key_digest IN ({})"
-        return {bytes(r[0]): bytes(r[1]) for r in self._select_in(sql, digests)}
+        with self.datastore.transaction(commit=False) as c:
+            return _idempotency(c, digests)
 
     def select_stream_versions(self, ids: Iterable[UUID]) -> dict[UUID, int]:
+        with self.datastore.transaction(commit=False) as c:
+            return self._versions(c, ids)
+
+    def _versions(self, c: SQLiteCursor, ids: Iterable[UUID]) -> dict[UUID, int]:
         sql = (
             f"SELECT originator_id, MAX(originator_version) FROM {self.events_table_name}"
             " WHERE originator_id IN ({}) GROUP BY originator_id"
         )
-        return {UUID(r[0]): r[1] for r in self._select_in(sql, (i.hex for i in ids))}
+        return {UUID(r[0]): r[1] for r in _rows_in(c, sql, (i.hex for i in ids))}
 
     def select_keys(self, subject_ids: Iterable[UUID]) -> list[KeyRow]:
-        sql = "SELECT * FROM ledger_keys WHERE subject_id IN ({})"
-        return [
-            KeyRow(
-                UUID(r[0]),
-                r[1],
-                r[2],
-                None if r[3] is None else bytes(r[3]),
-                r[4],
-                datetime.fromisoformat(r[5]),
-                None if r[6] is None else datetime.fromisoformat(r[6]),
-            )
-            for r in self._select_in(sql, (i.hex for i in subject_ids))
-        ]
+        with self.datastore.transaction(commit=False) as c:
+            return _keys(c, subject_ids)
 
     def select_positions(self, originator_id: UUID) -> dict[int, int]:
         sql = (
@@ -233,3 +241,34 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         with self.datastore.transaction(commit=False) as c:
             c.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='ledger_meta'")
             return c.fetchone() is not None
+
+
+def _rows_in(c: SQLiteCursor, sql: str, values: Iterable[Any]) -> list[Any]:
+    """Rows of ``sql`` with its ``IN ({})`` list filled, in chunks SQLite accepts."""
+    rows: list[Any] = []
+    for chunk in _chunks(values):
+        c.execute(sql.format(",".join("?" * len(chunk))), chunk)
+        rows += c.fetchall()
+    return rows
+
+
+def _subjects(c: SQLiteCursor, refs: Iterable[str]) -> dict[str, UUID]:
+    sql = "SELECT ref, subject_id FROM ledger_subjects WHERE ref IN ({})"
+    return {r[0]: UUID(r[1]) for r in _rows_in(c, sql, refs)}
+
+
+def _idempotency(c: SQLiteCursor, digests: Iterable[bytes]) -> dict[bytes, bytes]:
+    sql = "SELECT key_digest, content_digest FROM ledger_idempotency WHERE key_digest IN ({})"
+    return {bytes(r[0]): bytes(r[1]) for r in _rows_in(c, sql, digests)}
+
+
+def _keys(c: SQLiteCursor, subject_ids: Iterable[UUID]) -> list[KeyRow]:
+    sql = "SELECT * FROM ledger_keys WHERE subject_id IN ({})"
+    return [
+        KeyRow(
+            UUID(r[0]), r[1], r[2], None if r[3] is None else bytes(r[3]), r[4],
+            datetime.fromisoformat(r[5]),
+            None if r[6] is None else datetime.fromisoformat(r[6]),
+        )
+        for r in _rows_in(c, sql, (i.hex for i in subject_ids))
+    ]  # fmt: skip
