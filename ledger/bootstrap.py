@@ -19,9 +19,11 @@ from pathlib import Path
 from ledger.appending.application import Ledger
 from ledger.appending.definition_file import DefinitionFile
 from ledger.clock import Clock
+from ledger.evidence.anchor import CheckpointAnchor
 from ledger.evidence.policy import SealPolicy
 from ledger.evidence.sealing import Sealer
-from ledger.persistence.sources import master_key_source, signing_key_source, store_config
+from ledger.persistence import sources
+from ledger.persistence.keys import MasterKeySource
 from ledger.persistence.views import ViewStore
 from projections.base import Projection
 from projections.queries import Views
@@ -62,9 +64,19 @@ class Core:
         self.close()
 
 
-def _wire(ledger: Ledger, seal_every: float | None) -> Core:
+def _wire(
+    ledger: Ledger,
+    master: MasterKeySource,
+    seal_every: float | None,
+    checkpoint_file: str | Path | None,
+) -> Core:
     store = ViewStore(ledger.store, ledger.datastore)
-    sealer = Sealer(ledger, store)
+    sealer = Sealer(
+        ledger,
+        store,
+        anchor=CheckpointAnchor(sources.checkpoint_file(master, checkpoint_file)),
+        verifier_file=sources.verifier_key_file(master),
+    )
     policy = SealPolicy(sealer, interval=seal_every)
     ledger.listener = policy
     return Core(ledger, store, sealer, policy)
@@ -76,16 +88,20 @@ def bootstrap(
     key_file: str | Path | None = None,
     clock: Clock | None = None,
     seal_every: float | None = None,
+    checkpoint_file: str | Path | None = None,
 ) -> Core:
     """Open an initialised ledger.
 
     ``seal_every``: None seals after every committed call; a number of seconds
     seals at the first commit after that long and when the ledger closes.
+    ``checkpoint_file``: where signed checkpoints are anchored outside the store
+    (default ``LEDGER_CHECKPOINT_FILE``, else ``<name>.checkpoints`` beside the
+    master key ``<name>.master.key``).
     """
-    store = store_config(url)
-    master = master_key_source(store, key_file)
-    ledger = Ledger(store, master, signing_key=signing_key_source(master), clock=clock)
-    return _wire(ledger, seal_every)
+    store = sources.store_config(url)
+    master = sources.master_key_source(store, key_file)
+    ledger = Ledger(store, master, signing_key=sources.signing_key_source(master), clock=clock)
+    return _wire(ledger, master, seal_every, checkpoint_file)
 
 
 def initialise(
@@ -96,19 +112,25 @@ def initialise(
     clock: Clock | None = None,
     effective_from: datetime | None = None,
     seal_every: float | None = None,
+    checkpoint_file: str | Path | None = None,
 ) -> Core:
-    """Create a store, its keys and its first notice version, sealed (``ledger init``)."""
-    store = store_config(url)
-    master = master_key_source(store, key_file)
+    """Create a store, its keys and its first notice version, sealed (``ledger init``).
+
+    The first seal writes the verifier key beside the keys (``<name>.verifier.key``)
+    and starts the checkpoint anchor file.
+    """
+    store = sources.store_config(url)
+    master = sources.master_key_source(store, key_file)
     ledger = Ledger.initialise(
         store,
         master,
         register.definition,
         register.digest,
-        signing_key=signing_key_source(master),
+        signing_key=sources.signing_key_source(master),
         effective_from=effective_from,
         clock=clock,
     )
-    core = _wire(ledger, seal_every)
+    core = _wire(ledger, master, seal_every, checkpoint_file)
+    core.sealer.keep_verifier_key()
     core.seal()
     return core

@@ -41,6 +41,9 @@ class Rule(StrEnum):
     TRANSFER_WITHOUT_SAFEGUARD = "transfer_without_safeguard"
     IDEMPOTENCY_CONFLICT = "idempotency_conflict"
     DERIVED_FROM_MISSING_DATA = "derived_from_missing_data"
+    TIMESTAMP_OUT_OF_RANGE = "timestamp_out_of_range"
+    INVALID_CHARACTER = "invalid_character"
+    NUMBER_OUT_OF_RANGE = "number_out_of_range"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +69,9 @@ class Violation:
 
 class LedgerError(Exception):
     """Everything the ledger raises on purpose."""
+
+    committed: int | None = None
+    """Lines a batched append committed before this error (None: not such a call)."""
 
 
 class BatchRejected(LedgerError):
@@ -105,5 +111,37 @@ class KeyUnavailable(ConfigurationError):
     """The master key is missing or is not the one this store was created with."""
 
 
+class InvalidRequest(ConfigurationError):
+    """An argument of a call names something the ledger does not know (exit 2).
+
+    ``rule`` is a ``Rule`` code and ``field`` the argument concerned, as the
+    library names it (a face may rename it to its own option).
+    """
+
+    def __init__(self, message: str, *, rule: str, field: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.field = field
+
+
 class VerificationFailed(LedgerError):
     """The log or a proof does not verify."""
+
+
+class WriteConflict(LedgerError):
+    """Other writers kept winning: the retries ran out, or the store stayed locked.
+
+    Nothing of the failing call was written (what an earlier batch of the same
+    call committed stays, and is reported); running the call again is safe.
+    """
+
+
+class StoreError(LedgerError):
+    """The store failed the operation (full or read-only disk, a database error).
+
+    Nothing of the failing transaction was written.
+    """
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot be reached, or the connection to it was lost."""

@@ -3,17 +3,41 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+)
 from pydantic_core import PydanticCustomError
 
 from schemas.identifiers import business_id_problem
 
 _RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+\-]\d{2}:\d{2})?$"
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?"
+    r"([Zz]|[+\-][0-9]{2}:[0-9]{2})?"
 )
+"""Used with ``fullmatch``: ASCII digits only, nothing after (not even a newline)."""
+
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+"""Every instant the ledger accepts lies in [EARLIEST, LATEST) in UTC, so that adding
+a retention period (at most ``MAX_PERIOD_YEARS``) or converting to any local time
+stays inside Python's and PostgreSQL's ranges."""
+
+MAX_PERIOD_YEARS = 200
+"""The longest retention period a register may state (years, months and days together)."""
+
+_FORBIDDEN_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+"""C0 controls other than tab, line feed and carriage return; DEL; lone surrogates."""
+
+_FORBIDDEN_IN_NAMES = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+"""Every C0 control (tab and line breaks too), DEL and lone surrogates."""
 
 
 class Frozen(BaseModel):
@@ -22,15 +46,65 @@ class Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _parse_timestamp(value: Any) -> Any:
-    """Accept RFC 3339 strings with an offset (and aware datetimes) only."""
+def invalid_character(value: str, *, free_text: bool = True) -> bool:
+    """Whether a string holds a character no store may keep or no reader expects.
+
+    NUL cannot be stored in PostgreSQL text; other C0 controls, DEL and unpaired
+    surrogates break readers (terminals, JSON encoders, UTF-8). Free text may hold
+    tabs and line breaks; names and references may not.
+    """
+    pattern = _FORBIDDEN_IN_TEXT if free_text else _FORBIDDEN_IN_NAMES
+    return pattern.search(value) is not None
+
+
+def printable(*, free_text: bool) -> Any:
+    """A validator refusing ``invalid_character`` strings, except in stored events."""
+
+    def check(value: str, info: ValidationInfo) -> str:
+        if not (info.context or {}).get("recorded") and invalid_character(
+            value, free_text=free_text
+        ):
+            raise PydanticCustomError(
+                "invalid_character",
+                "contains a control character, DEL or an unpaired surrogate"
+                + ("" if free_text else " (tabs and line breaks included)"),
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+def in_window(value: datetime) -> bool:
+    """Whether an aware instant lies in [EARLIEST, LATEST) once converted to UTC."""
+    try:
+        return EARLIEST <= value.astimezone(UTC) < LATEST
+    except OverflowError:
+        return False
+
+
+def _out_of_window() -> PydanticCustomError:
+    return PydanticCustomError(
+        "timestamp_out_of_range",
+        "must lie from 1900-01-01 up to (not including) 9000-01-01 in UTC",
+    )
+
+
+def _parse_timestamp(value: Any, info: ValidationInfo) -> Any:
+    """Accept RFC 3339 strings with an offset (and aware datetimes) only, in the window.
+
+    Stored events (validated with ``context={"recorded": True}``) are read as they
+    were written: the window applies to what comes in.
+    """
+    recorded = bool((info.context or {}).get("recorded"))
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise PydanticCustomError("timestamp_without_offset", "a timestamp needs a UTC offset")
+        if not recorded and not in_window(value):
+            raise _out_of_window()
         return value
     if not isinstance(value, str):
         raise PydanticCustomError("invalid_timestamp", "must be an RFC 3339 timestamp string")
-    match = _RFC3339.match(value)
+    match = _RFC3339.fullmatch(value)
     if match is None:
         raise PydanticCustomError(
             "invalid_timestamp",
@@ -46,9 +120,12 @@ def _parse_timestamp(value: Any) -> Any:
     if fraction and len(fraction) > 7:  # noqa: PLR2004 - '.' + 6 digits
         text = text.replace(fraction, fraction[:7])
     try:
-        return datetime.fromisoformat(text)
+        parsed = datetime.fromisoformat(text)
     except ValueError:
         raise PydanticCustomError("invalid_timestamp", "the date or time does not exist") from None
+    if not recorded and not in_window(parsed):
+        raise _out_of_window()
+    return parsed
 
 
 Timestamp = Annotated[
@@ -79,10 +156,10 @@ Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 RecipientId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.\-]{0,63}$")]
 """A recipient id from the register or a RecipientRegistered event."""
 
-Text = Annotated[str, Field(min_length=1, max_length=2000)]
-"""Free text that may not be empty."""
+Text = Annotated[str, Field(min_length=1, max_length=2000), printable(free_text=True)]
+"""Free text that may not be empty; tabs and line breaks, no other control character."""
 
-Reference = Annotated[str, Field(min_length=1, max_length=200)]
+Reference = Annotated[str, Field(min_length=1, max_length=200), printable(free_text=False)]
 """An opaque reference chosen by the appending service; never personal data."""
 
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]

@@ -21,13 +21,17 @@ from uuid import UUID
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from schemas.base import BusinessId, Code, Frozen, Reference, Text, Timestamp
+from schemas.base import BusinessId, Code, Frozen, Reference, Text, Timestamp, printable
 from schemas.register import Recipient, RegisterDefinition
 
 FieldValue = str | int | float | bool
 """A personal data value; encrypted at rest under its (subject, category) key."""
 
-Actor = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$")]
+Actor = Annotated[
+    str,
+    Field(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$"),
+    printable(free_text=False),
+]
 SubjectRef = Annotated[
     str,
     Field(
@@ -37,7 +41,7 @@ SubjectRef = Annotated[
         description="The service's opaque customer reference; never a personal identity code.",
     ),
 ]
-IdempotencyKey = Annotated[str, Field(min_length=1, max_length=200)]
+IdempotencyKey = Annotated[str, Field(min_length=1, max_length=200), printable(free_text=False)]
 NoticeVersion = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")]
 
 

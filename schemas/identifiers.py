@@ -16,8 +16,11 @@ _CENTURY = {
     "-": 1900, "Y": 1900, "X": 1900, "W": 1900, "V": 1900, "U": 1900,
     "A": 2000, "B": 2000, "C": 2000, "D": 2000, "E": 2000, "F": 2000,
 }  # fmt: skip
-_PIC_RE = re.compile(r"^(\d{2})(\d{2})(\d{2})([+\-YXWVUABCDEF])(\d{3})([0-9A-Y])$")
-_BUSINESS_ID_RE = re.compile(r"^(\d{7})-(\d)$")
+_PIC_RE = re.compile(r"([0-9]{2})([0-9]{2})([0-9]{2})([+\-YXWVUABCDEF])([0-9]{3})([0-9A-Y])")
+_BUSINESS_ID_RE = re.compile(r"([0-9]{7})-([0-9])")
+"""Both are used with ``fullmatch`` only: ASCII digits, nothing before or after (a
+pattern ending in ``$`` would also match before a final newline, and ``\\d`` would
+match any Unicode digit, which ``int`` then reads)."""
 _BUSINESS_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2)
 
 
@@ -43,7 +46,7 @@ def personal_identity_code_problem(code: str) -> str | None:
     and the check character. Temporary codes (900-999) are accepted: they are
     valid codes even though they are not in the population register.
     """
-    match = _PIC_RE.match(code)
+    match = _PIC_RE.fullmatch(code)
     if match is None:
         return "must have the form DDMMYYCNNNQ with a valid century sign"
     day, month, year, sign, individual, check = match.groups()
@@ -60,7 +63,7 @@ def personal_identity_code_problem(code: str) -> str | None:
 
 def birth_date(code: str) -> date:
     """Return the birth date encoded in a valid personal identity code."""
-    match = _PIC_RE.match(code)
+    match = _PIC_RE.fullmatch(code)
     if match is None:
         msg = "not a personal identity code"
         raise ValueError(msg)
@@ -74,7 +77,7 @@ def business_id_problem(business_id: str) -> str | None:
     The check digit is ``11 - (sum of digit x weight) mod 11``, 0 when the
     remainder is 0; a remainder of 1 means no valid business ID has those digits.
     """
-    match = _BUSINESS_ID_RE.match(business_id)
+    match = _BUSINESS_ID_RE.fullmatch(business_id)
     if match is None:
         return "must have the form NNNNNNN-C"
     digits, check = match.groups()

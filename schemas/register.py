@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from schemas.base import (
+    MAX_PERIOD_YEARS,
     BusinessId,
     Code,
     CountryCode,
@@ -22,6 +23,7 @@ from schemas.base import (
     RecipientId,
     Text,
     Timestamp,
+    printable,
 )
 
 EEA_COUNTRIES = frozenset(
@@ -80,13 +82,17 @@ class Controller(Frozen):
     business_id: BusinessId
     name: Text
     address: Text | None = None
-    phone: str | None = None
+    phone: Annotated[str, printable(free_text=False)] | None = None
 
 
 class PrivacyContact(Frozen):
     """Where data subjects send questions and requests."""
 
-    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)
+    email: Annotated[
+        str,
+        Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254),
+        printable(free_text=False),
+    ]
     name: Text | None = None
 
 
@@ -141,7 +147,8 @@ class Recipient(Frozen):
         return self
 
 
-_PERIOD = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?$")
+_PERIOD = re.compile(r"P(?:([0-9]{1,5})Y)?(?:([0-9]{1,5})M)?(?:([0-9]{1,6})D)?")
+"""Used with ``fullmatch`` (ASCII digits, nothing after); the total is capped below."""
 
 
 class RetentionRule(Frozen):
@@ -159,16 +166,23 @@ class RetentionRule(Frozen):
 
     @model_validator(mode="after")
     def _period_parses(self) -> Self:
-        if _PERIOD.match(self.period) is None or self.period == "P":
+        if _PERIOD.fullmatch(self.period) is None or self.period == "P":
             raise PydanticCustomError(
                 "invalid_period", "period must look like P10Y, P6M, P30D or P2Y6M"
+            )
+        years, months, days = self.period_parts
+        if years * 365.25 + months * 30.4375 + days > MAX_PERIOD_YEARS * 365.25:
+            raise PydanticCustomError(
+                "invalid_period",
+                "a retention period may be at most {years} years",
+                {"years": MAX_PERIOD_YEARS},
             )
         return self
 
     @property
     def period_parts(self) -> tuple[int, int, int]:
         """The period as (years, months, days)."""
-        match = _PERIOD.match(self.period)
+        match = _PERIOD.fullmatch(self.period)
         assert match is not None  # noqa: S101 - checked by the validator
         return tuple(int(g or 0) for g in match.groups())  # type: ignore[return-value]
 

@@ -8,7 +8,10 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from ledger.appending.application import AppendResult, Ledger
+    from ledger.bootstrap import Core
 
 RETAIL = "0209628-8"
 NETWORK = "1993667-7"
@@ -115,3 +118,33 @@ def append(ledger: Ledger, *lines: dict[str, Any]) -> AppendResult:
 def utc(text: str) -> datetime:
     """A naive ISO instant read as UTC (test shorthand)."""
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def read_everything(
+    core: Core, subjects: Iterable[str], at: datetime, *, whole_store: bool = True
+) -> None:
+    """Every query that reads what appends stored (issue 11: input that breaks a read).
+
+    For each subject: the register view, the trail, the lineage, its disclosures,
+    the basis of every purpose with its timeline, the export as JSON and HTML; for
+    the whole store (unless ``whole_store`` is false): findings and retention
+    (due, held and kept).
+    """
+    from projections.export.build import build_export  # the read side, imported on use
+    from projections.export.html import render_html
+    from projections.retention.apply import retention
+
+    views = core.views()
+    notice = core.ledger.notices.in_force(at)
+    assert notice is not None
+    for subject in subjects:
+        views.subject(subject, at=at, known_at=None)
+        views.trail(subject)
+        views.lineage(subject)
+        views.disclosures(subject=subject, by_subject=True)
+        for purpose in notice.definition.purposes:
+            views.basis(subject, purpose.id, at=at, known_at=None, timeline=True)
+        render_html(build_export(views, subject))
+    if whole_store:
+        views.findings(None)
+        retention(core.ledger, core.store, kept=True)

@@ -23,7 +23,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent
 from eventsourcing.utils import Environment, get_topic
 from pydantic import BaseModel
 
@@ -44,8 +44,11 @@ from ledger.errors import (
     BatchRejected,
     ConfigurationError,
     KeyUnavailable,
+    LedgerError,
     NotInitialised,
+    StoreUnavailable,
     SubjectNotFound,
+    WriteConflict,
 )
 from ledger.integrity.checkpoint import (
     generate_signing_key,
@@ -58,7 +61,12 @@ from ledger.persistence.mapper import PydanticMapper, stored_leaf
 from ledger.persistence.recorders import KeyRow, LedgerRecorder, Prefetch, SideRows
 from ledger.persistence.recorders_postgres import PostgresLedgerRecorder
 from ledger.persistence.recorders_sqlite import SQLiteLedgerRecorder
-from ledger.persistence.store import StoreConfig, ensure_postgres_schema
+from ledger.persistence.store import (
+    StoreConfig,
+    check_reachable,
+    ensure_postgres_schema,
+    store_failure,
+)
 from ledger.persistence.transcoder import OrjsonTranscoder
 from schemas import events as ev
 from schemas.register import RegisterDefinition
@@ -108,6 +116,7 @@ class Ledger(Application[UUID]):
         self.store = store
         self.signing_key = signing_key or SigningKeySource.beside(master_key.path)
         self.clock: Clock = clock or SystemClock()
+        check_reachable(store)
         if create and store.kind == "postgresql":
             ensure_postgres_schema(store)
         env = dict(store.env)
@@ -117,9 +126,13 @@ class Ledger(Application[UUID]):
         if store.sqlite_path is not None and not create and not store.sqlite_path.exists():
             msg = f"no ledger at {store.sqlite_path}: run `ledger init --register FILE` first"
             raise NotInitialised(msg)
-        super().__init__(env)
-        self.ledger_recorder: LedgerRecorder = self.recorder  # type: ignore[assignment]
-        if not self.ledger_recorder.has_ledger_tables():
+        try:
+            super().__init__(env)
+            self.ledger_recorder: LedgerRecorder = self.recorder  # type: ignore[assignment]
+            has_tables = self.ledger_recorder.has_ledger_tables()
+        except PersistenceError as e:
+            raise store_failure(store, e) from e
+        if not has_tables:
             msg = f"{store.redacted()} is not a ledger: run `ledger init --register FILE` first"
             raise NotInitialised(msg)
         self._registry = Registry()
@@ -294,8 +307,8 @@ class Ledger(Application[UUID]):
                 NOTICE_STREAM, "NoticePublished", data, occurred_at=effective, actor=actor
             )
         except IntegrityError:
-            msg = "another notice was published at the same time; retry"
-            raise ConfigurationError(msg) from None
+            msg = "another notice was published at the same time; nothing was published: retry"
+            raise WriteConflict(msg) from None
         self._sync_registry()
         return position
 
@@ -348,9 +361,23 @@ class Ledger(Application[UUID]):
     def append_batch(
         self, lines: Iterable[str | bytes | Mapping[str, Any]], *, first_line: int = 1
     ) -> AppendResult:
-        """Append NDJSON lines in one transaction, or raise BatchRejected and write nothing."""
+        """Append NDJSON lines in one transaction, or raise BatchRejected and write nothing.
+
+        A failure of the store raises the ledger's ``WriteConflict`` (retries ran out,
+        or the lock stayed held), ``StoreUnavailable`` or ``StoreError``; nothing of
+        the call was written then either.
+        """
         with _gc_paused():
-            return self._append_lines(lines, first_line)
+            try:
+                return self._append_lines(lines, first_line)
+            except PersistenceError as e:
+                error = store_failure(self.store, e)
+                if isinstance(error, StoreUnavailable):
+                    error = StoreUnavailable(
+                        f"{error}; had it been lost while committing, that transaction may"
+                        " have committed: lines with idempotency keys can be sent again safely"
+                    )
+                raise error from e
 
     def _append_lines(
         self, lines: Iterable[str | bytes | Mapping[str, Any]], first_line: int
@@ -370,7 +397,12 @@ class Ledger(Application[UUID]):
                 for p in parsed:
                     p.duplicate, p.subject_id, p.notice = False, None, None
                 if attempt == _RETRIES - 1:
-                    raise
+                    msg = (
+                        f"other writers changed the same subjects, references or idempotency"
+                        f" keys {_RETRIES} times while this call was checked; nothing of it"
+                        " was written: retry it"
+                    )
+                    raise WriteConflict(msg) from None
                 time.sleep(random.uniform(0, 0.01 * 2**attempt))  # noqa: S311 - jitter only
         raise AssertionError  # pragma: no cover
 
@@ -486,7 +518,9 @@ class Ledger(Application[UUID]):
         """Append in transactions of ``batch_size`` lines, yielding each committed result.
 
         A rejected batch raises BatchRejected with ``committed`` set to the number of
-        lines committed before it, so a re-run with the same idempotency keys resumes.
+        lines committed before it, so a re-run with the same idempotency keys resumes;
+        any other failure (a conflict, the store) raises the ledger's error with
+        ``committed`` set the same way.
         """
         iterator = iter(lines)
         first = 1
@@ -496,6 +530,9 @@ class Ledger(Application[UUID]):
                     yield self.append_batch(chunk, first_line=first)
                 except BatchRejected as e:
                     raise BatchRejected(list(e.violations), committed=first - 1) from None
+                except LedgerError as e:
+                    e.committed = first - 1
+                    raise
                 first += len(chunk)
 
     # --- reading ------------------------------------------------------------------

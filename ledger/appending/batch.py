@@ -12,7 +12,10 @@ Any violation rejects the whole batch before anything is written.
 
 from __future__ import annotations
 
+import json
+import math
 import os
+import re
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -24,14 +27,23 @@ import orjson
 from pydantic import TypeAdapter, ValidationError
 
 from ledger.domain.register import NoticeHistory, NoticeVersion
-from ledger.domain.rules import LineContext, check_derivation, check_line, notice_in_force
+from ledger.domain.rules import (
+    INVALID_CHARACTER,
+    TIMESTAMP_OUT_OF_RANGE,
+    LineContext,
+    check_derivation,
+    check_line,
+    check_values,
+    notice_in_force,
+    shown_path,
+)
 from ledger.errors import Rule, Violation
 from ledger.persistence.keys import index_digest
 from schemas import events as ev
 
 _LINE = TypeAdapter[Any](ev.AppendLine)
 
-_PYDANTIC_RULES = {
+_PYDANTIC_RULES: dict[str, str] = {
     "missing": Rule.MISSING_FIELD,
     "extra_forbidden": Rule.UNKNOWN_FIELD,
     "timestamp_without_offset": Rule.TIMESTAMP_WITHOUT_OFFSET,
@@ -39,7 +51,13 @@ _PYDANTIC_RULES = {
     "invalid_business_id": Rule.INVALID_BUSINESS_ID,
     "transfer_without_safeguard": Rule.TRANSFER_WITHOUT_SAFEGUARD,
     "missing_field": Rule.MISSING_FIELD,
+    "timestamp_out_of_range": TIMESTAMP_OUT_OF_RANGE,
+    "invalid_character": INVALID_CHARACTER,
 }
+_TYPE_NAME = re.compile(r"[A-Z][A-Za-z0-9]{0,63}")
+_LONG_DIGITS = re.compile(rb"[0-9]{16}")
+_INT_DIGITS = 20
+"""A JSON integer literal longer than this (sign included) is beyond 64 bits anyway."""
 
 
 @dataclass(slots=True)
@@ -61,12 +79,28 @@ def _field(loc: tuple[int | str, ...], kind: str | None) -> str:
     parts = list(loc)
     if parts and kind is not None and parts[0] == kind:
         parts = parts[1:]  # the discriminated union's tag
-    return ".".join(str(p) for p in parts) or "type"
+    return shown_path(parts) or "type"
 
 
-def pydantic_violations(number: int, kind: str | None, error: ValidationError) -> list[Violation]:
-    """The contract's violations for a pydantic error; input values are never quoted."""
+def shown_type(kind: str | None) -> str | None:
+    """The line's type as a refusal may repeat it: only a name of a type's shape.
+
+    ``PascalCase`` of at most 64 characters (``ConsentGiven`` is shown, a personal
+    identity code or a megabyte of text sent as a type is not).
+    """
+    return kind if kind is not None and _TYPE_NAME.fullmatch(kind) else None
+
+
+def pydantic_violations(
+    number: int, raw_kind: str | None, error: ValidationError
+) -> list[Violation]:
+    """The contract's violations for a pydantic error; input values are never quoted.
+
+    Neither an unknown type nor an unknown field name is repeated unless it has
+    the register's own shape (``ledger.domain.rules.shown_name``).
+    """
     out: list[Violation] = []
+    kind = shown_type(raw_kind)
     for item in error.errors(include_input=False, include_url=False):
         err_type = item["type"]
         if err_type in {"union_tag_invalid", "union_tag_not_found"}:
@@ -82,7 +116,7 @@ def pydantic_violations(number: int, kind: str | None, error: ValidationError) -
                 message = f"unknown event type; expected one of {sorted(ev.APPENDABLE_TYPES)}"
                 out.append(Violation(number, kind, "type", Rule.UNKNOWN_TYPE, message))
             continue
-        field = _field(item["loc"], kind)
+        field = _field(item["loc"], raw_kind)
         rule = _PYDANTIC_RULES.get(err_type, Rule.INVALID_VALUE)
         if rule is Rule.TRANSFER_WITHOUT_SAFEGUARD:
             field = "data.safeguard"
@@ -113,6 +147,10 @@ def parse_lines(
             violations.append(Violation(number, None, None, Rule.NOT_AN_OBJECT, message))
             continue
         kind = raw.get("type") if isinstance(raw.get("type"), str) else None
+        problems = _value_problems(number, shown_type(kind), text, raw)
+        if problems:
+            violations += problems
+            continue
         try:
             line = _LINE.validate_python(raw)
         except ValidationError as e:
@@ -120,6 +158,34 @@ def parse_lines(
             continue
         parsed.append(ParsedLine(number, line, raw, line.occurred_at or now))
     return parsed, violations
+
+
+def _value_problems(
+    number: int, kind: str | None, text: str | bytes | Mapping[str, Any], raw: dict[str, Any]
+) -> list[Violation]:
+    r"""``check_values`` of a line, walked only when its text may hold a problem.
+
+    A Python mapping may hold anything and is always walked. In JSON text a control
+    character or a surrogate can only come as a ``\u`` escape (orjson refuses them
+    raw), DEL only raw, and an integer orjson cannot keep exact (it reads one beyond
+    64 bits as a float) only as a run of 16 digits or more: such a line is read
+    again keeping integers exact, so that the number is refused, never rounded.
+    """
+    if isinstance(text, Mapping):
+        return check_values(number, kind, raw)
+    data = text.encode() if isinstance(text, str) else text
+    long_digits = _LONG_DIGITS.search(data) is not None
+    if not (long_digits or b"\\u" in data or b"\x7f" in data):
+        return []
+    problems = check_values(number, kind, raw)  # also bounds the nesting to MAX_DEPTH
+    if problems or not long_digits:
+        return problems
+    return check_values(number, kind, json.loads(data, parse_int=_exact_int))
+
+
+def _exact_int(literal: str) -> float | int:
+    """An integer literal as an int; one too long to matter as infinity (refused)."""
+    return int(literal) if len(literal) <= _INT_DIGITS else math.inf
 
 
 def digest_idempotency(parsed: list[ParsedLine], index_key: bytes) -> None:

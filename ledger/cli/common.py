@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import re
+import sqlite3
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from datetime import datetime
 from typing import IO, Any, NoReturn, TextIO
 
 import orjson
+import psycopg
+from eventsourcing.persistence import PersistenceError
 from pydantic import TypeAdapter, ValidationError
 
 from ledger.bootstrap import Core, bootstrap
@@ -17,17 +21,28 @@ from ledger.errors import (
     AlreadyInitialised,
     BatchRejected,
     ConfigurationError,
+    InvalidRequest,
     KeyUnavailable,
     LedgerError,
     NotFound,
     NotInitialised,
+    StoreError,
+    StoreUnavailable,
     SubjectNotFound,
     VerificationFailed,
+    WriteConflict,
 )
+from ledger.persistence.store import store_failure
 from projections.base import ProjectionFailed
 from schemas.base import Timestamp
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_USAGE, EXIT_REJECTED, EXIT_NOT_FOUND, EXIT_VERIFY = range(6)
+EXIT_NOT_SEALED = 6
+"""The write committed (its answer is on stdout) but sealing it failed: do not retry."""
+EXIT_CONFLICT = 7
+"""Other writers kept winning or held the lock too long; nothing of the call was written."""
+EXIT_STORE = 8
+"""The store is unreachable, was lost, or failed (full or read-only disk, database error)."""
 
 
 EXIT_CODES: tuple[tuple[type[LedgerError], int], ...] = (
@@ -35,6 +50,8 @@ EXIT_CODES: tuple[tuple[type[LedgerError], int], ...] = (
     (NotFound, EXIT_NOT_FOUND),
     (VerificationFailed, EXIT_VERIFY),
     (ConfigurationError, EXIT_USAGE),
+    (WriteConflict, EXIT_CONFLICT),
+    (StoreError, EXIT_STORE),
 )
 
 USAGE_ERROR = "usage_error"
@@ -48,10 +65,18 @@ ERROR_RULES: tuple[tuple[type[LedgerError], str], ...] = (
     (KeyUnavailable, "key_unavailable"),
     (ConfigurationError, "configuration_error"),
     (VerificationFailed, "verification_failed"),
+    (WriteConflict, "write_conflict"),
+    (StoreUnavailable, "store_unavailable"),
+    (StoreError, "store_error"),
     (ProjectionFailed, "projection_failed"),
     (LedgerError, "ledger_error"),
 )
 """The rule of an error (the first class that matches), as ``--json`` prints it."""
+
+NOT_SEALED = "not_sealed"
+"""The rule of the warning when a committed write could not be sealed (exit 6)."""
+UNEXPECTED = "unexpected_failure"
+"""The rule of a failure the ledger did not raise on purpose (exit 1)."""
 
 Progress = Callable[[int, int], None]
 
@@ -65,7 +90,14 @@ def problem(rule: str, message: str, field: str | None = None) -> dict[str, Any]
 
 def error_rule(error: LedgerError) -> str:
     """The rule code of an error raised on purpose."""
+    if isinstance(error, InvalidRequest):
+        return str(error.rule)
     return next(rule for kind, rule in ERROR_RULES if isinstance(error, kind))
+
+
+def error_field(error: LedgerError) -> str | None:
+    """The option or argument an error is about, where it names one."""
+    return error.field if isinstance(error, InvalidRequest) else None
 
 
 # --- streams ----------------------------------------------------------------------
@@ -217,15 +249,64 @@ def when_options(parser: argparse.ArgumentParser) -> None:
 # --- commands ---------------------------------------------------------------------
 
 
+_OPENED: ContextVar[list[Core] | None] = ContextVar("opened_cores", default=None)
+
+
+def watch(core: Core) -> Core:
+    """Remember a core the command opened, so ``main`` can report a failed seal."""
+    opened = _OPENED.get()
+    if opened is not None:
+        opened.append(core)
+    return core
+
+
+def watching() -> list[Core]:
+    """Start remembering the cores opened from here on (one command); returns them."""
+    opened: list[Core] = []
+    _OPENED.set(opened)
+    return opened
+
+
 def open_from(args: argparse.Namespace) -> Core:
     """The ledger named by --store and --key-file, wired by the composition root."""
-    return bootstrap(args.store, key_file=args.key_file)
+    return watch(bootstrap(args.store, key_file=args.key_file))
+
+
+def sealing_problem(core: Core) -> dict[str, Any] | None:
+    """Why sealing after the last committed call failed; None when it did not."""
+    failure = core.policy.failure
+    if failure is None:
+        return None
+    store = core.ledger.store
+    if isinstance(failure, PersistenceError | psycopg.Error | sqlite3.Error):
+        failure = store_failure(store, failure)
+    reason = store.scrub(str(failure))
+    return problem(
+        NOT_SEALED,
+        f"what this call committed is stored, but sealing it failed: {reason}; do not"
+        " write it again: fix the cause, then run `ledger seal`",
+    )
 
 
 def sealed(core: Core) -> dict[str, Any] | None:
-    """The checkpoint the sealing policy signed last, as commands print it."""
+    """The checkpoint the sealing policy signed last, as commands print it.
+
+    None when sealing after the last committed call failed: the last checkpoint
+    does not cover it (``sealing_problem`` says why).
+    """
     checkpoint = core.policy.last
-    return None if checkpoint is None else {"size": checkpoint.size, "root": checkpoint.root.hex()}
+    if checkpoint is None or core.policy.failure is not None:
+        return None
+    return {"size": checkpoint.size, "root": checkpoint.root.hex()}
+
+
+def with_seal(core: Core, answer: dict[str, Any]) -> dict[str, Any]:
+    """A write's answer with its ``checkpoint``, and ``sealing_problem`` when sealing failed."""
+    answer = answer | {"checkpoint": sealed(core)}
+    unsealed = sealing_problem(core)
+    if unsealed is not None:
+        answer["sealing_problem"] = unsealed
+    return answer
 
 
 def table(io: Io, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:

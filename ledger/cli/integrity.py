@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from ledger.appending.application import Ledger
+from ledger.bootstrap import Core
 from ledger.cli.common import (
     EXIT_OK,
     EXIT_VERIFY,
@@ -20,15 +20,22 @@ from ledger.cli.common import (
     progress_bar,
 )
 from ledger.errors import ConfigurationError
-from ledger.evidence.proofs import export_log, prove_consistency, prove_inclusion
-from ledger.evidence.verification import verify
-from ledger.integrity.verifier import check_consistency, check_export, check_inclusion
-
-STORE_KEY_WARNING = (
-    "the verifier key was read from the store being verified: whoever can write to the"
-    " store can replace the key and re-sign the log, so this proves nothing against them;"
-    " verify with --public-key and a copy of the key kept elsewhere"
+from ledger.evidence.anchor import read_checkpoint_file
+from ledger.evidence.proofs import (
+    export_log,
+    prove_consistency,
+    prove_inclusion,
+    stored_event_check,
 )
+from ledger.evidence.verification import STORE_KEY_WARNING, verify
+from ledger.integrity.verifier import (
+    check_consistency,
+    check_export,
+    check_inclusion,
+    proof_kind,
+)
+
+__all__ = ["STORE_KEY_WARNING", "register"]
 
 PROBLEM_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), rule)
@@ -37,6 +44,8 @@ PROBLEM_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"malformed proof document", "malformed_proof"),
         (r"the proof is for a tree of", "tree_size_mismatch"),
         (r"the event at position \d+ is not at index", "not_included"),
+        (r"the proof's leaf_hash is not", "leaf_hash_mismatch"),
+        (r"the proof's event is not the event", "event_not_in_store"),
         (r"checkpoint \d+ does not extend", "inconsistent_checkpoints"),
         (r"checkpoint \d+: the first \d+ events do not have its root", "checkpoint_root_mismatch"),
         (r"checkpoint \d+ covers more events", "truncated_log"),
@@ -69,31 +78,48 @@ def cmd_verify(args: argparse.Namespace, io: Io) -> int:
                   "problem_details": problem_details(report.problems),
                   **_key_origin(source)})  # fmt: skip
         return EXIT_OK if not report.problems else EXIT_VERIFY
+    given = [read_checkpoint_file(Path(p)) for p in args.checkpoint or ()]
+    public, origin = _given_key(args)
     core = open_from(args)
     try:
-        key, source = _verifier_key(args, core.ledger)
         found = verify(
-            core.sealer, verifier_key=key, key_source=source, progress=progress_bar(io, "verify")
-        )
+            core.sealer, verifier_key=public, key_source=origin, checkpoints=given,
+            progress=progress_bar(io, "verify"),
+        )  # fmt: skip
     finally:
         core.close()
     answer = found.as_dict()
     problems = [{"rule": p["kind"], "field": None, **p} for p in answer.pop("problems")]
-    io.json(answer | _key_origin(source) | {"problems": problems})
+    io.json(answer | {"problems": problems})
     return EXIT_OK if found.ok else EXIT_VERIFY
 
 
-def _verifier_key(args: argparse.Namespace, ledger: Ledger | None) -> tuple[str, str]:
-    """The verifier key and where it came from: ``file``, ``given`` or ``store``."""
-    if args.public_key:
-        path = Path(args.public_key)
-        if path.is_file():
-            return path.read_text(encoding="utf-8").strip(), "file"
-        return args.public_key, "given"
-    if ledger is None:
+def _given_key(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """The key of ``--public-key`` (``given``, or ``file`` when it names a file)."""
+    if not args.public_key:
+        return None, None
+    path = Path(args.public_key)
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip(), "file"
+    return args.public_key, "given"
+
+
+def _verifier_key(args: argparse.Namespace, core: Core | None) -> tuple[str, str]:
+    """The verifier key and where it came from: ``file``, ``given``, ``configured``, ``store``.
+
+    ``configured`` is the verifier key file beside the keys (written at the first
+    seal); only without it is the store's own key used, and then said so.
+    """
+    key, source = _given_key(args)
+    if key is not None and source is not None:
+        return key, source
+    if core is None:
         msg = "--export needs --public-key (the verifier key, or a file holding it)"
         raise ConfigurationError(msg)
-    return ledger.verifier_key(), "store"
+    configured = core.sealer.configured_key()
+    if configured is not None:
+        return configured, "configured"
+    return core.ledger.verifier_key(), "store"
 
 
 def _key_origin(source: str) -> dict[str, Any]:
@@ -128,15 +154,22 @@ def cmd_prove(args: argparse.Namespace, io: Io) -> int:
 
 
 def cmd_verify_proof(args: argparse.Namespace, io: Io) -> int:
-    """Check a proof document with the verifier key alone (no store needed)."""
+    """Check a proof document with the verifier key alone (no store needed).
+
+    Without ``--public-key`` the store is opened for its key, and the proof's event
+    is also compared with the event stored at its position.
+    """
     document = _proof_document(args.file)
+    inclusion = proof_kind(document) == "inclusion"
     if args.public_key:
         key, source = _verifier_key(args, None)
+        problems = (check_inclusion if inclusion else check_consistency)(document, key)
     else:
         with open_from(args) as core:
-            key, source = _verifier_key(args, core.ledger)
-    check = check_consistency if "old_checkpoint" in document else check_inclusion
-    problems = check(document, key)
+            key, source = _verifier_key(args, core)
+            problems = (check_inclusion if inclusion else check_consistency)(document, key)
+            if inclusion and not problems:
+                problems = stored_event_check(core.sealer, document)
     io.json({"ok": not problems, "problems": problems,
              "problem_details": problem_details(problems), **_key_origin(source)})  # fmt: skip
     return EXIT_OK if not problems else EXIT_VERIFY
@@ -185,8 +218,15 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     verify_ = command(sub, "verify", cmd_verify, common)
     verify_.add_argument(
         "--public-key", metavar="KEY|FILE",
-        help="the verifier key, or a file holding it (default: read from the store, which"
-        " proves nothing against whoever can write to it)",
+        help="the verifier key, or a file holding it (default: the verifier key file beside"
+        " the keys, else the store's own key, which proves nothing against whoever can"
+        " write to the store)",
+    )  # fmt: skip
+    verify_.add_argument(
+        "--checkpoint", metavar="FILE", action="append",
+        help="a checkpoint saved outside the store (a signed note, or a file of checkpoint"
+        " records such as the anchor file or an export's checkpoints.ndjson); the log must"
+        " be consistent with it (repeatable)",
     )  # fmt: skip
     verify_.add_argument(
         "--export", metavar="DIR",
@@ -204,7 +244,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     check.add_argument("file", help="a proof document written by prove")
     check.add_argument(
         "--public-key", metavar="KEY|FILE",
-        help="the verifier key, or a file holding it (default: read from the store)",
+        help="the verifier key, or a file holding it (default: the verifier key file beside"
+        " the keys, else the store's own key)",
     )  # fmt: skip
     export = command(sub, "export-log", cmd_export_log, common)
     export.add_argument("folder", help="an empty or new folder to write the log into")

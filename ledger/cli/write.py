@@ -17,13 +17,14 @@ from ledger.cli.common import (
     group,
     open_from,
     positive,
-    sealed,
     table,
     timestamp,
+    watch,
+    with_seal,
 )
 from ledger.demo.population import run_demo
 from ledger.demo.tour import scenario, tour
-from ledger.errors import BatchRejected, ConfigurationError
+from ledger.errors import ConfigurationError, LedgerError
 from ledger.persistence.sources import store_config
 
 
@@ -31,16 +32,14 @@ def cmd_init(args: argparse.Namespace, io: Io) -> int:
     """Create the store's tables and keys and publish the first notice version."""
     store = store_config(args.store)
     loaded = load_definition(Path(args.register))
-    core = initialise(
-        args.store, loaded, key_file=args.key_file, effective_from=args.effective_from
+    core = watch(
+        initialise(args.store, loaded, key_file=args.key_file, effective_from=args.effective_from)
     )
     ledger = core.ledger
     notice = ledger.notices.versions[-1]
-    checkpoint = sealed(core)
     io.json(
-        {
-            "store": store.redacted(),
-            "checkpoint": checkpoint,
+        with_seal(core, {"store": store.redacted()})
+        | {
             "verifier_key": ledger.verifier_key(),
             "register": loaded.definition.name,
             "notice_version": notice.version,
@@ -114,7 +113,7 @@ def cmd_append(args: argparse.Namespace, io: Io) -> int:
     try:
         if args.batch_size is None:
             result = core.ledger.append_batch(list(lines))
-            io.json(result.as_dict() | {"checkpoint": sealed(core)})
+            io.json(with_seal(core, result.as_dict()))
             return EXIT_OK
         return _append_in_batches(core, lines, args.batch_size, io)
     finally:
@@ -122,6 +121,11 @@ def cmd_append(args: argparse.Namespace, io: Io) -> int:
 
 
 def _append_in_batches(core: Core, lines: Iterable[bytes], size: int, io: Io) -> int:
+    """Commit every ``size`` lines; whatever stops the run, say what committed before it.
+
+    The summary goes to stdout (``committed_lines``, ``stopped_at_line``) and the
+    error to stderr with its own exit code, so a re-run knows where to resume.
+    """
     total = AppendResult(0, 0, None)
     try:
         for result in core.ledger.append_stream(lines, batch_size=size):
@@ -131,15 +135,15 @@ def _append_in_batches(core: Core, lines: Iterable[bytes], size: int, io: Io) ->
                 result.last_position or total.last_position,
                 total.findings + result.findings,
             )
-    except BatchRejected as e:
+    except LedgerError as e:
+        committed = total.appended + total.duplicates if e.committed is None else e.committed
         summary = total.as_dict() | {
-            "committed_lines": e.committed,
-            "stopped_at_line": e.committed + 1,
-            "checkpoint": sealed(core),
+            "committed_lines": committed,
+            "stopped_at_line": committed + 1,
         }
-        io.json(summary)
+        io.json(with_seal(core, summary))
         raise
-    io.json(total.as_dict() | {"checkpoint": sealed(core)})
+    io.json(with_seal(core, total.as_dict()))
     return EXIT_OK
 
 
@@ -156,10 +160,10 @@ def cmd_demo(args: argparse.Namespace, io: Io) -> int:
     loaded = load_definition(Path(args.register))
     text = io.stderr if args.json else io.stdout
     try:
-        core = initialise(url, loaded, key_file=args.key_file)
+        core = watch(initialise(url, loaded, key_file=args.key_file))
         text.write(f"initialised {store.redacted()} with notice {loaded.definition.version}\n")
     except ConfigurationError:
-        core = bootstrap(url, key_file=args.key_file)
+        core = watch(bootstrap(url, key_file=args.key_file))
         text.write(f"{store.redacted()} exists: appending again shows idempotent retries\n")
     try:
         figures = run_demo(
@@ -176,7 +180,7 @@ def cmd_demo(args: argparse.Namespace, io: Io) -> int:
     finally:
         core.close()
     if args.json:
-        io.json({"store": store.redacted(), **figures, "checkpoint": sealed(core)})
+        io.json(with_seal(core, {"store": store.redacted(), **figures}))
     return EXIT_OK
 
 

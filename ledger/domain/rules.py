@@ -7,24 +7,141 @@ apply to a line's type. Store-dependent rules (unknown subject, idempotency) liv
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import singledispatch
+from typing import Any
 
 from ledger.domain.register import NoticeHistory, NoticeVersion
 from ledger.errors import Rule, Violation
 from schemas import events as ev
+from schemas.base import invalid_character
 from schemas.identifiers import business_id_problem, personal_identity_code_problem
 from schemas.register import FieldType, LegalBasis
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 """How far ahead of the ledger's clock an occurred_at may be (clock skew)."""
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_PHONE = re.compile(r"^\+?[0-9 ()\-]{5,20}$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Rule codes of hostile input (issue 11).
+TIMESTAMP_OUT_OF_RANGE = Rule.TIMESTAMP_OUT_OF_RANGE
+"""An instant before 1900-01-01 or from 9000-01-01 on, in UTC."""
+INVALID_CHARACTER = Rule.INVALID_CHARACTER
+"""A control character (NUL, ESC, ...), DEL or an unpaired surrogate in a string."""
+NUMBER_OUT_OF_RANGE = Rule.NUMBER_OUT_OF_RANGE
+"""An integer beyond +-(2**53 - 1), or a number that is not finite."""
+
+SAFE_INTEGER = 2**53 - 1
+"""The largest integer every JSON reader keeps exact (RFC 7493 I-JSON)."""
+MAX_DEPTH = 8
+"""No line nests deeper than data.fields.name (or data.purposes.0): 8 is generous."""
+
+# Every pattern is used with fullmatch: `$` would also match before a final newline.
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
+_PHONE = re.compile(r"\+?[0-9 ()\-]{5,20}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_SAFE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,63}")
+_SAFE_ID = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]{0,63}|[0-9]{4}(?:-[0-9]{2}){0,2}")
+_EMAIL_MAX = 254
+
+
+def shown_name(name: str) -> str:
+    """A name as a refusal may show it: only register-like names, never data.
+
+    A field name or an unknown key may be a personal identity code, an email
+    address or a megabyte of anything: only names of the register's own shape
+    (``[a-z_][a-z0-9_]{0,63}``) are repeated, others by their length only.
+    """
+    if _SAFE_NAME.fullmatch(name):
+        return name
+    return f"<not shown: {len(name)} characters>"
+
+
+def shown_id(value: str) -> str:
+    """A recipient id or notice version as a refusal may quote it.
+
+    Quoted (``'acme'``, ``'2021-06-03'``) when it starts with a letter or is a
+    date-like version; otherwise (a personal identity code or a phone number
+    sent as an id) shown by its length only.
+    """
+    if _SAFE_ID.fullmatch(value):
+        return repr(value)
+    return f"<not shown: {len(value)} characters>"
+
+
+def shown_path(parts: Collection[int | str]) -> str:
+    """A dotted field path whose unsafe names are replaced by their lengths."""
+    return ".".join(str(p) if isinstance(p, int) or p == "[key]" else shown_name(p) for p in parts)
+
+
+def _valid_date(value: str) -> bool:
+    if _DATE.fullmatch(value) is None:
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _scalar_problem(value: Any) -> tuple[str, str] | None:
+    """Why one scalar of a raw line is refused (rule, message), or None."""
+    problem: tuple[str, str] | None = None
+    if isinstance(value, str):
+        if invalid_character(value):
+            problem = (
+                INVALID_CHARACTER,
+                "contains a control character, DEL or an unpaired surrogate",
+            )
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            problem = (NUMBER_OUT_OF_RANGE, "numbers must be finite")
+    elif isinstance(value, int) and not isinstance(value, bool):
+        if abs(value) > SAFE_INTEGER:
+            message = "integers must lie within +-(2**53 - 1); send larger ones as text"
+            problem = (NUMBER_OUT_OF_RANGE, message)
+    elif not (value is None or isinstance(value, bool | datetime)):
+        message = "must be a JSON value (text, number, true/false, null, object or list)"
+        problem = (Rule.INVALID_VALUE, message)
+    return problem
+
+
+def check_values(index: int, kind: str | None, raw: Any) -> list[Violation]:
+    """Every string (names too) and number of a raw line, before any model reads it.
+
+    Refuses what would break a store or a reader later: control characters (NUL
+    cannot be stored in PostgreSQL text), unpaired surrogates (not UTF-8), integers
+    no JSON reader keeps exact, non-finite numbers, nesting deeper than any line
+    needs. The violations never quote a value.
+    """
+    out: list[Violation] = []
+    todo: list[tuple[tuple[int | str, ...], Any]] = [((), raw)]
+    while todo:
+        path, value = todo.pop()
+        items: list[tuple[int | str, Any]]
+        if isinstance(value, dict):
+            items = list(value.items())
+        elif isinstance(value, list | tuple):
+            items = list(enumerate(value))
+        else:
+            problem = _scalar_problem(value)
+            if problem is not None:
+                out.append(Violation(index, kind, shown_path(path) or None, *problem))
+            continue
+        if len(path) >= MAX_DEPTH:
+            message = f"nested deeper than {MAX_DEPTH} levels"
+            out.append(Violation(index, kind, shown_path(path), Rule.INVALID_VALUE, message))
+            continue
+        for key, item in reversed(items):
+            if isinstance(key, str) and invalid_character(key, free_text=False):
+                message = "a name contains a control character, DEL or an unpaired surrogate"
+                out.append(
+                    Violation(index, kind, shown_path((*path, key)), INVALID_CHARACTER, message)
+                )
+            todo.append(((*path, key), item))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,15 +229,17 @@ def check_source(ctx: LineContext, *, required: bool) -> list[Violation]:
 
 _VALUE_CHECKS: dict[FieldType, Callable[[ev.FieldValue], bool]] = {
     FieldType.TEXT: lambda v: isinstance(v, str) and 0 < len(v) <= 2000,  # noqa: PLR2004
-    FieldType.EMAIL: lambda v: isinstance(v, str) and _EMAIL.match(v) is not None,
-    FieldType.PHONE: lambda v: isinstance(v, str) and _PHONE.match(v) is not None,
-    FieldType.DATE: lambda v: isinstance(v, str) and _DATE.match(v) is not None,
+    FieldType.EMAIL: lambda v: (
+        isinstance(v, str) and len(v) <= _EMAIL_MAX and _EMAIL.fullmatch(v) is not None
+    ),
+    FieldType.PHONE: lambda v: isinstance(v, str) and _PHONE.fullmatch(v) is not None,
+    FieldType.DATE: lambda v: isinstance(v, str) and _valid_date(v),
     FieldType.NUMBER: lambda v: isinstance(v, int | float) and not isinstance(v, bool),
     FieldType.BOOLEAN: lambda v: isinstance(v, bool),
 }
 
 
-def _value_problem(kind: FieldType, value: ev.FieldValue) -> tuple[Rule, str] | None:
+def value_problem(kind: FieldType, value: ev.FieldValue) -> tuple[Rule, str] | None:
     """Why a value does not fit its field type. Never quotes the value."""
     if kind is FieldType.PERSONAL_IDENTITY_CODE:
         problem = (
@@ -147,12 +266,14 @@ def check_fields(
         return []  # reported by check_category
     out: list[Violation] = []
     for name in names:
-        field = f"data.fields.{name}"
+        field = f"data.fields.{shown_name(name)}"
         kind = found.fields.get(name)
         if kind is None:
-            message = f"category {category!r} has no field {name!r}"
+            shown = shown_name(name)
+            named = f"{name!r}" if shown == name else f"of that name ({shown[1:-1]})"
+            message = f"category {category!r} has no field {named}"
             out.append(_violation(ctx, field, Rule.UNKNOWN_DATA_FIELD, message))
-        elif values is not None and (problem := _value_problem(kind, values[name])):
+        elif values is not None and (problem := value_problem(kind, values[name])):
             out.append(_violation(ctx, field, problem[0], problem[1]))
     return out
 
@@ -169,7 +290,7 @@ def check_consent(ctx: LineContext, data: ev.ConsentGrantedData) -> list[Violati
     if data.notice_version is not None:
         agreed = ctx.notices.get(data.notice_version)
         if agreed is None:
-            message = f"notice version {data.notice_version!r} was never published"
+            message = f"notice version {shown_id(data.notice_version)} was never published"
             out.append(_violation(ctx, "data.notice_version", Rule.UNKNOWN_NOTICE_VERSION, message))
         elif data.purpose not in agreed.index.purposes:
             message = f"notice {agreed.version} does not list purpose {data.purpose!r}"
@@ -196,7 +317,7 @@ def check_disclosure(ctx: LineContext, data: ev.DataDisclosedData) -> list[Viola
     for i, category in enumerate(data.categories):
         out += check_category(ctx, category, f"data.categories.{i}")
     if data.recipient not in ctx.notice.index.recipients and data.recipient not in ctx.recipients:
-        message = f"recipient {data.recipient!r} is neither in the notice nor registered"
+        message = f"recipient {shown_id(data.recipient)} is neither in the notice nor registered"
         out.append(_violation(ctx, "data.recipient", Rule.UNKNOWN_RECIPIENT, message))
     return out
 
@@ -280,7 +401,7 @@ def _recipient_registered(data: ev.RecipientRegisteredData, ctx: LineContext) ->
 def _recipient_ended(data: ev.RecipientEndedData, ctx: LineContext) -> list[Violation]:
     if data.id in ctx.recipients or data.id in ctx.notice.index.recipients:
         return check_source(ctx, required=False)
-    message = f"recipient {data.id!r} is neither in the notice nor registered"
+    message = f"recipient {shown_id(data.id)} is neither in the notice nor registered"
     return [_violation(ctx, "data.id", Rule.UNKNOWN_RECIPIENT, message)]
 
 

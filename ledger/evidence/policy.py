@@ -6,6 +6,13 @@ or a notice returns with the log already covered by a signed checkpoint. With an
 interval it seals at the first commit after the interval has passed since the
 last seal, and at close, so the log is never left unsealed longer than the
 interval plus one call (a long-running service adds a timer: ``tick``).
+
+A seal that fails after a commit (the signing key file is missing, the stored
+tree was altered, the store went away) never turns the committed call into a
+failure: the events stand. The policy keeps the error in ``failure`` (until a
+later seal succeeds), leaves the commit pending so the next call or ``close``
+tries again, and the face reports the write with a separate warning.
+``seal()`` called directly still raises.
 """
 
 from __future__ import annotations
@@ -40,24 +47,33 @@ class SealPolicy:
         self._lock = threading.Lock()
         self.last: SignedCheckpoint | None = None
         """The checkpoint this policy signed or found last (None before the first)."""
+        self.failure: Exception | None = None
+        """Why the last seal after a commit failed (None once a seal succeeds)."""
 
     def committed(self) -> None:
-        """A call committed: seal now, or mark it for the next seal."""
+        """A call committed: seal now, or mark it for the next seal. Never raises."""
         self._pending = True
         if self.interval is None or self._monotonic() - self._sealed_at >= self.interval:
-            self.seal()
+            self._seal_after_commit()
 
     def closing(self) -> None:
-        """Seal what committed since the last seal."""
+        """Seal what committed since the last seal. Never raises."""
         if self._pending:
-            self.seal()
+            self._seal_after_commit()
 
     def tick(self) -> None:
         """For a timer: seal if something committed and the interval has passed."""
         if self._pending and (
             self.interval is None or self._monotonic() - self._sealed_at >= self.interval
         ):
+            self._seal_after_commit()
+
+    def _seal_after_commit(self) -> None:
+        try:
             self.seal()
+        except Exception as e:  # noqa: BLE001 - the commit stands whatever sealing raised
+            self.failure = e
+            self._pending = True
 
     def seal(self) -> SignedCheckpoint:
         """Catch the tree up and sign a checkpoint now (one sealer at a time)."""
@@ -65,4 +81,5 @@ class SealPolicy:
             self._pending = False
             self.last = self.sealer.seal()
             self._sealed_at = self._monotonic()
+            self.failure = None
             return self.last

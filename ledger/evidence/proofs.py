@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import binascii
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ledger.errors import ConfigurationError, NotFound
 from ledger.evidence.sealing import Sealer, b64
-from ledger.integrity.verifier import CONSISTENCY_FORMAT, INCLUSION_FORMAT
-from ledger.persistence.mapper import as_uuid
+from ledger.integrity.verifier import CONSISTENCY_FORMAT, INCLUSION_FORMAT, stored_event_leaf
+from ledger.persistence.mapper import as_uuid, stored_leaf
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import Notification
@@ -47,6 +48,22 @@ def event_document(n: Notification) -> dict[str, Any]:
         "topic": n.topic,
         "state": b64(n.state),
     }
+
+
+def stored_event_check(sealer: Sealer, document: dict[str, Any]) -> list[str]:
+    """Problems comparing an inclusion proof's event with the event stored at its position.
+
+    The proof's leaf is recomputed from its event, and the stored event's leaf from
+    the store's row (never from the Merkle tables): they must be the same.
+    """
+    try:
+        position, digest = stored_event_leaf(document["event"])
+    except (KeyError, TypeError, ValueError, AttributeError, binascii.Error) as e:
+        return [f"malformed proof document: {e}"]
+    found = sealer.ledger.ledger_recorder.select_at_positions([position]) if position > 0 else []
+    if not found or stored_leaf(found[0]) != digest:
+        return [f"the proof's event is not the event stored at position {position}"]
+    return []
 
 
 def prove_inclusion(sealer: Sealer, position: int) -> dict[str, Any]:

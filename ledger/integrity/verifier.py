@@ -52,42 +52,104 @@ def stored_event_leaf(event: dict[str, Any]) -> tuple[int, bytes]:
     return position, digest
 
 
-def _hashes(values: list[str]) -> list[bytes]:
+def _hashes(values: Any) -> list[bytes]:
+    if not isinstance(values, list):
+        raise TypeError("a list of hex hashes was expected")
     return [bytes.fromhex(v) for v in values]
 
 
-def check_inclusion(document: dict[str, Any], verifier_key: str) -> list[str]:
-    """Problems with an inclusion proof; empty when the event is in the checkpoint."""
+_MALFORMED = (KeyError, TypeError, ValueError, AttributeError, binascii.Error)
+
+
+def _text(document: dict[str, Any], name: str) -> bytes:
+    value = document[name]
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string")
+    return value.encode("utf-8")
+
+
+def _integer(document: dict[str, Any], name: str) -> int:
+    value = document[name]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an integer")
+    return value
+
+
+@dataclass(frozen=True)
+class _Inclusion:
+    head: Checkpoint
+    position: int
+    digest: bytes
+    index: int
+    size: int
+    path: list[bytes]
+    claimed: str | None
+
+
+def _read_inclusion(document: Any, verifier_key: str) -> _Inclusion | str:
+    """The parts of an inclusion proof, or the one problem that stops reading it."""
+    if not isinstance(document, dict):
+        return "malformed proof document: not a JSON object"
     try:
         if document.get("format") != INCLUSION_FORMAT:
-            return [f"not an inclusion proof of format {INCLUSION_FORMAT}"]
-        head = open_checkpoint(document["checkpoint"].encode("utf-8"), verifier_key)
+            return f"not an inclusion proof of format {INCLUSION_FORMAT}"
+        head = open_checkpoint(_text(document, "checkpoint"), verifier_key)
+        if not isinstance(document["event"], dict):
+            raise TypeError("event must be an object")
         position, digest = stored_event_leaf(document["event"])
-        index, size = int(document["leaf_index"]), int(document["tree_size"])
-        path = _hashes(document["audit_path"])
+        claimed = document.get("leaf_hash")
+        if claimed is not None and not isinstance(claimed, str):
+            raise TypeError("leaf_hash must be a hex string")
+        return _Inclusion(
+            head, position, digest, _integer(document, "leaf_index"),
+            _integer(document, "tree_size"), _hashes(document["audit_path"]), claimed,
+        )  # fmt: skip
     except CheckpointError as e:
-        return [f"checkpoint: {e}"]
-    except (KeyError, TypeError, ValueError, binascii.Error) as e:
-        return [f"malformed proof document: {e!r}"]
-    if size != head.size:
-        return [f"the proof is for a tree of {size} events, the checkpoint has {head.size}"]
-    if not verify_inclusion(digest, index, head.size, path, head.root):
+        return f"checkpoint: {e}"
+    except _MALFORMED as e:
+        return f"malformed proof document: {e}"
+
+
+def check_inclusion(document: Any, verifier_key: str) -> list[str]:
+    """Problems with an inclusion proof; empty when the event is in the checkpoint.
+
+    The leaf hash is always recomputed from the proof's event: a ``leaf_hash`` in the
+    document is only a convenience and must equal it, else the proof fails.
+    """
+    proof = _read_inclusion(document, verifier_key)
+    if isinstance(proof, str):
+        return [proof]
+    head, position, index = proof.head, proof.position, proof.index
+    if proof.claimed is not None and proof.claimed != proof.digest.hex():
+        return [f"the proof's leaf_hash is not the hash of the event at position {position}"]
+    if proof.size != head.size:
+        return [f"the proof is for a tree of {proof.size} events, the checkpoint has {head.size}"]
+    if not verify_inclusion(proof.digest, index, head.size, proof.path, head.root):
         return [f"the event at position {position} is not at index {index} of the checkpoint"]
     return []
 
 
-def check_consistency(document: dict[str, Any], verifier_key: str) -> list[str]:
+def proof_kind(document: Any) -> str:
+    """``consistency`` for a consistency proof document, else ``inclusion``."""
+    if isinstance(document, dict) and "old_checkpoint" in document:
+        return "consistency"
+    return "inclusion"
+
+
+def check_consistency(document: Any, verifier_key: str) -> list[str]:
     """Problems with a consistency proof; empty when the new checkpoint extends the old."""
+    if not isinstance(document, dict):
+        return ["malformed proof document: not a JSON object"]
     try:
         if document.get("format") != CONSISTENCY_FORMAT:
             return [f"not a consistency proof of format {CONSISTENCY_FORMAT}"]
-        old = open_checkpoint(document["old_checkpoint"].encode("utf-8"), verifier_key)
-        new = open_checkpoint(document["new_checkpoint"].encode("utf-8"), verifier_key)
+        old = open_checkpoint(_text(document, "old_checkpoint"), verifier_key)
+        new = open_checkpoint(_text(document, "new_checkpoint"), verifier_key)
         proof = _hashes(document["proof"])
     except CheckpointError as e:
         return [f"checkpoint: {e}"]
-    except (KeyError, TypeError, ValueError) as e:
-        return [f"malformed proof document: {e!r}"]
+    except _MALFORMED as e:
+        return [f"malformed proof document: {e}"]
     if not verify_consistency(old.size, new.size, old.root, new.root, proof):
         return [f"checkpoint {new.size} does not extend checkpoint {old.size}"]
     return []
@@ -167,8 +229,15 @@ def main(argv: list[str] | None = None) -> int:
         problems = report.problems
         summary = f"{report.events} events, {report.checkpoints} checkpoints"
     elif args.proof:
-        document = json.loads(Path(args.proof).read_text(encoding="utf-8"))
-        check = check_consistency if "old_checkpoint" in document else check_inclusion
+        try:
+            document = json.loads(Path(args.proof).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as e:
+            sys.stderr.write(f"error: cannot read {args.proof} as a JSON proof document: {e}\n")
+            return 2
+        if not isinstance(document, dict):
+            sys.stderr.write(f"error: {args.proof} is not a proof document (a JSON object)\n")
+            return 2
+        check = check_consistency if proof_kind(document) == "consistency" else check_inclusion
         problems, summary = check(document, key), "proof"
     else:
         parser.error("give a proof file or --export DIR")

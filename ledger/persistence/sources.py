@@ -50,3 +50,32 @@ def signing_key_source(master: MasterKeySource) -> SigningKeySource:
     if path is not None:
         return SigningKeySource(Path(path), env_value)
     return SigningKeySource.beside(master.path, env_value)
+
+
+CHECKPOINT_FILE_ENV = "LEDGER_CHECKPOINT_FILE"
+VERIFIER_KEY_FILE_ENV = "LEDGER_VERIFIER_KEY_FILE"
+
+
+def _beside(master: MasterKeySource, suffix: str) -> Path:
+    name = master.path.name.removesuffix(".master.key").removesuffix(".key")
+    return master.path.with_name(f"{name}{suffix}")
+
+
+def checkpoint_file(master: MasterKeySource, path: str | Path | None = None) -> Path:
+    """Where signed checkpoints are anchored outside the store (append-only file).
+
+    ``path``, else ``LEDGER_CHECKPOINT_FILE``, else ``<name>.checkpoints`` beside the
+    master key file ``<name>.master.key``.
+    """
+    chosen = path or os.environ.get(CHECKPOINT_FILE_ENV)
+    return Path(chosen) if chosen else _beside(master, ".checkpoints")
+
+
+def verifier_key_file(master: MasterKeySource, path: str | Path | None = None) -> Path:
+    """Where the store's verifier (public) key is kept outside the store.
+
+    ``path``, else ``LEDGER_VERIFIER_KEY_FILE``, else ``<name>.verifier.key`` beside
+    the master key file ``<name>.master.key``.
+    """
+    chosen = path or os.environ.get(VERIFIER_KEY_FILE_ENV)
+    return Path(chosen) if chosen else _beside(master, ".verifier.key")

@@ -143,6 +143,16 @@ class ViewStore:
         """The last position a projection has applied (0 before the first)."""
         return self.tracking.max_tracking_id(projection) or 0
 
+    def position_in(self, tx: Tx, projection: str) -> int:
+        """``position``, read through an open transaction (no second connection)."""
+        table = "tracking" if self.kind == "sqlite" else f"{self.prefix}{TRACKING_TABLE}"
+        tx.cursor.execute(
+            self.sql(f"SELECT MAX(notification_id) AS p FROM {table} WHERE application_name = ?"),
+            (projection,),
+        )
+        rows = tx.cursor.fetchall()
+        return int(rows[0]["p"] or 0) if rows else 0
+
     def forget_position(self, tx: Tx, projection: str) -> None:
         """Drop a projection's tracking row (rebuild)."""
         table = "tracking" if self.kind == "sqlite" else f"{self.prefix}{TRACKING_TABLE}"

@@ -17,12 +17,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 from uuid import UUID
 
+from eventsourcing.persistence import IntegrityError
+
 from ledger.appending.judging import read_histories
 from ledger.domain.retention import Status, status
-from ledger.errors import ConfigurationError
+from ledger.errors import ConfigurationError, InvalidRequest, Rule, WriteConflict
 from ledger.persistence.recorders import Shredding, SideRows
 from schemas import events as ev
 from schemas.answers import ErasureAnswer
+from schemas.base import invalid_character
 
 if TYPE_CHECKING:
     from ledger.appending.application import Ledger
@@ -64,6 +67,17 @@ def _hold(state: Status, legal_reference: str, statement: str) -> ev.HeldCategor
     )
 
 
+def _refuse_unknown(ledger: Ledger, categories: list[str], live: set[str]) -> None:
+    """Categories no notice version defines and the subject has no data in: refused."""
+    known = set(live)
+    for version in ledger.notices.versions:
+        known.update(version.index.categories)
+    unknown = sorted(set(categories) - known)
+    if unknown:
+        msg = f"unknown category: {', '.join(unknown)} (no notice version defines it)"
+        raise InvalidRequest(msg, rule=Rule.UNKNOWN_CATEGORY, field="categories")
+
+
 def erase(
     ledger: Ledger,
     subject: str,
@@ -74,6 +88,9 @@ def erase(
     actor: str = "ledger",
 ) -> ErasureResult:
     """Erase every category (or the given ones) that may be erased now."""
+    if invalid_character(reason):
+        msg = "the reason holds a control character, DEL or an unpaired surrogate (not shown)"
+        raise InvalidRequest(msg, rule=Rule.INVALID_CHARACTER, field="reason")
     subject_id = ledger.subject_id(subject)
     now = ledger.clock.now()
     notice = ledger.notices.in_force(now)
@@ -83,6 +100,8 @@ def erase(
     rows = ledger.ledger_recorder.select_streams([subject_id])
     history = read_histories(rows, ledger.mapper)[subject_id]
     live = _live_categories(ledger, subject_id)
+    if categories is not None:
+        _refuse_unknown(ledger, categories, live)
     wanted = live if categories is None else live & set(categories)
     erased: list[str] = []
     held: list[ev.HeldCategory] = []
@@ -103,9 +122,16 @@ def erase(
         reference_removed=remove_reference,
     )  # fmt: skip
     side = SideRows(shredding=Shredding(subject_id, erased, now, remove_reference))
-    position = ledger.record(
-        subject_id, "SubjectErased", data, occurred_at=now, actor=actor, side=side
-    )
+    try:
+        position = ledger.record(
+            subject_id, "SubjectErased", data, occurred_at=now, actor=actor, side=side
+        )
+    except IntegrityError:
+        msg = (
+            f"another writer appended to {subject!r} while it was being erased; nothing was"
+            " erased: retry"
+        )
+        raise WriteConflict(msg) from None
     ledger.ledger_recorder.checkpoint_wal()
     ledger.keyring.forget()
     return ErasureResult(subject, tuple(erased), tuple(held), remove_reference, position)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import socket
+import time
 from pathlib import Path
 
+import orjson
 import pytest
 
 from ledger.cli import run_captured
 from tests import factories as f
-from tests.cli.conftest import Append
+from tests.cli.conftest import Append, ndjson
+from tests.conftest import EXAMPLE_REGISTER, postgres_url_or_skip
 
 
 @pytest.fixture(autouse=True)
@@ -124,3 +128,124 @@ def test_refusals_are_json_lines_with_or_without_json(store: str) -> None:
     code, out, err = plain
     assert (code, out) == (3, "")
     assert err.startswith('{"line":1,"type":"Nope","field":"type","rule":"unknown_type","message":')
+
+
+# --- issue 11: faults reported honestly -----------------------------------------------
+
+
+def _free_port() -> int:
+    """A local TCP port nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+def test_an_append_whose_sealing_fails_says_it_was_written_and_not_sealed(
+    store: str, master_key: Path
+) -> None:
+    signing = master_key.with_name("l.signing.key")
+    hidden = signing.rename(signing.with_name("elsewhere"))
+    code, out, err = run_captured(["append", "--store", store], ndjson(f.subject_registered("C-1")))
+    assert code == 6
+    answer = orjson.loads(out)
+    assert (answer["appended"], answer["checkpoint"]) == (1, None)
+    assert answer["last_position"] is not None
+    problem = answer["sealing_problem"]
+    assert problem["rule"] == "not_sealed"
+    assert problem["message"].startswith(
+        f"what this call committed is stored, but sealing it failed: the signing key file"
+        f" {signing} does not exist"
+    )
+    assert problem["message"].endswith(
+        "do not write it again: fix the cause, then run `ledger seal`"
+    )
+    assert err == f"ledger: {problem['message']}\n"
+    code, out, _ = run_captured(["trail", "C-1", "--store", store, "--json"])
+    assert (code, len(orjson.loads(out)["events"])) == (0, 1)  # it was written, once
+
+    code, _, err = run_captured(
+        ["append", "--store", store, "--json", "--batch-size", "1"],
+        ndjson(f.personal_data("C-1"), f.personal_data("C-1", {"name": "B"})),
+    )
+    assert code == 6
+    assert orjson.loads(err)["rule"] == "not_sealed"
+
+    hidden.rename(signing)
+    code, out, err = run_captured(["seal", "--store", store])
+    assert (code, err) == (0, "")
+    assert orjson.loads(out)["size"] == 4  # the notice and the three events
+
+
+def test_an_erasure_whose_sealing_fails_still_reports_what_was_erased(
+    store: str, append: Append, master_key: Path
+) -> None:
+    old = "2021-07-01T00:00:00Z"  # the hold on basic data has ended: it may go
+    append(f.subject_registered("C-1", occurred_at=old), f.personal_data("C-1", occurred_at=old))
+    master_key.with_name("l.signing.key").unlink()
+    code, out, err = run_captured(["erase", "C-1", "--reason", "r-1", "--store", store, "--json"])
+    assert code == 6
+    answer = orjson.loads(out)
+    assert (answer["erased"], answer["reference_removed"]) == (["customer_basic"], True)
+    assert answer["checkpoint"] is None
+    assert orjson.loads(err)["rule"] == "not_sealed"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://u:s3cret-pw@127.0.0.1/",
+        "postgresql://u:s3cret-pw@127.0.0.1:notaport/db",
+        "mysql://u:s3cret-pw@x/y",
+        "postgresql://u:s3cret-pw@127.0.0.1/db?sslmode=off",
+    ],
+)
+def test_a_bad_store_url_never_prints_its_password(url: str) -> None:
+    for extra in ([], ["--json"]):
+        code, out, err = run_captured(["trail", "C-1", "--store", url, *extra])
+        assert (code, out) == (2, "")
+        assert "s3cret-pw" not in err
+        assert "u:***@" in err or "sslmode" in err
+        assert err.count("\n") == 1
+
+
+def test_an_unreachable_postgresql_is_one_line_fast_and_without_its_password() -> None:
+    url = f"postgresql://u:s3cret-pw@127.0.0.1:{_free_port()}/db"
+    started = time.monotonic()
+    code, out, err = run_captured(["trail", "C-1", "--store", url, "--json"])
+    assert time.monotonic() - started < 5
+    assert (code, out) == (8, "")
+    problem = orjson.loads(err)
+    assert problem["rule"] == "store_unavailable"
+    assert problem["message"].startswith(
+        f"cannot reach PostgreSQL at postgresql://u:***@127.0.0.1:{url.split(':')[3]}"
+    )
+    assert "s3cret-pw" not in err
+    code, _, err = run_captured(["init", "--store", url, "--register", str(EXAMPLE_REGISTER)])
+    assert code == 8
+    assert err.startswith("ledger: cannot reach PostgreSQL at postgresql://u:***@")
+    assert err.count("\n") == 1
+
+
+def test_a_postgresql_password_stays_out_of_every_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = postgres_url_or_skip().replace(
+        "postgresql://postgres@", "postgresql://postgres:pw%2Fs3cret@"
+    )
+    monkeypatch.setenv("LEDGER_MASTER_KEY_FILE", str(tmp_path / "m.key"))
+    outputs = [run_captured(["trail", "C-1", "--store", url])]  # not a ledger yet
+    outputs.append(run_captured(["init", "--store", url, "--register", str(EXAMPLE_REGISTER)]))
+    outputs.append(run_captured(["init", "--store", url, "--register", str(EXAMPLE_REGISTER)]))
+    assert [code for code, _, _ in outputs] == [2, 0, 2]
+    for _, out, err in outputs:
+        assert "s3cret" not in out + err
+    assert orjson.loads(outputs[1][1])["store"].startswith("postgresql://postgres:***@")
+
+
+@pytest.mark.parametrize("schema", ["pg_catalog", "information_schema", "PG_TOAST"])
+def test_a_postgresql_system_schema_is_refused_as_a_store(schema: str) -> None:
+    url = f"postgresql://postgres@127.0.0.1/test?schema={schema}"
+    code, out, err = run_captured(["init", "--store", url, "--register", str(EXAMPLE_REGISTER)])
+    assert (code, out) == (2, "")
+    assert err == f"ledger: schema {schema!r} is PostgreSQL's own: choose another (e.g. ledger)\n"

@@ -37,7 +37,22 @@ def test_verify_reports_ok_with_the_latest_checkpoint(sealed_log: str) -> None:
     assert report["problems"] == []
 
 
-def test_verify_says_a_key_read_from_the_store_proves_little(sealed_log: str) -> None:
+def test_verify_uses_the_verifier_key_file_written_beside_the_keys(
+    sealed_log: str, master_key: Path
+) -> None:
+    _, key, _ = run_captured(["public-key", "--store", sealed_log])
+    assert master_key.with_name("l.verifier.key").read_text(encoding="utf-8") == key
+    _, out, _ = run_captured(["verify", "--store", sealed_log])
+    report = orjson.loads(out)
+    assert (report["ok"], report["verifier_key_from"], report["verifier_key_warning"]) == (
+        True, "configured", None,
+    )  # fmt: skip
+
+
+def test_verify_says_a_key_read_from_the_store_proves_little(
+    sealed_log: str, master_key: Path
+) -> None:
+    master_key.with_name("l.verifier.key").unlink()
     _, out, _ = run_captured(["verify", "--store", sealed_log])
     report = orjson.loads(out)
     assert (report["verifier_key_from"], report["verifier_key_warning"]) == (
@@ -108,7 +123,7 @@ def test_a_proof_that_fails_names_its_rule(sealed_log: str, tmp_path: Path) -> N
     assert (code, orjson.loads(out)) == (5, {
         "ok": False, "problems": [message],
         "problem_details": [{"rule": "tree_size_mismatch", "field": None, "message": message}],
-        "verifier_key_from": "store", "verifier_key_warning": STORE_KEY_WARNING,
+        "verifier_key_from": "configured", "verifier_key_warning": None,
     })  # fmt: skip
 
 

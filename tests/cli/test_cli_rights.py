@@ -8,6 +8,7 @@ import orjson
 import pytest
 
 from ledger.cli import run_captured
+from ledger.persistence.store import parse_store_url
 from schemas.answers import ErasureAnswer
 from tests import factories as f
 from tests.cli.conftest import Append
@@ -65,6 +66,69 @@ def test_export_writes_json_and_html(customer: str, tmp_path: Path) -> None:
     code, _, _ = run_captured(args)
     assert code == 0
     assert "<h2>Your data</h2>" in page.read_text(encoding="utf-8")
+
+
+def _ledger_files(store: str, master_key: Path) -> list[Path]:
+    """The store's and the keys' files that exist now."""
+    keys = sorted(master_key.parent.iterdir())
+    config = parse_store_url(store)
+    if config.sqlite_path is None:
+        return keys
+    db = config.sqlite_path
+    return [*keys, *(p for p in db.parent.iterdir() if p.name.startswith(db.name))]
+
+
+def test_export_never_writes_over_the_store_or_its_keys(customer: str, master_key: Path) -> None:
+    files = _ledger_files(customer, master_key)
+    assert master_key in files
+    assert master_key.with_name("l.signing.key") in files
+    before = {p: p.read_bytes() for p in files}
+    for path in files:
+        for force in ([], ["--force"]):
+            args = ["export", "C-1", "--output", str(path), "--store", customer, "--json", *force]
+            code, out, err = run_captured(args)
+            assert (code, out) == (2, ""), path
+            problem = orjson.loads(err)
+            assert (problem["rule"], problem["field"]) == ("protected_file", "--output")
+    assert {p: p.read_bytes() for p in files} == before
+
+
+def test_export_replaces_an_existing_file_only_with_force(customer: str, tmp_path: Path) -> None:
+    target = tmp_path / "access.json"
+    target.write_text("keep me", encoding="utf-8")
+    args = ["export", "C-1", "--output", str(target), "--store", customer]
+    code, out, err = run_captured(args)
+    assert (code, out) == (2, "")
+    assert err == f"ledger: --output {target} exists: add --force to replace it\n"
+    assert target.read_text(encoding="utf-8") == "keep me"
+    code, out, err = run_captured([*args, "--force"])
+    assert (code, out, err) == (0, "", "")
+    assert orjson.loads(target.read_bytes())["subject"] == "C-1"
+
+
+def test_export_into_a_missing_folder_is_one_line_not_a_traceback(
+    customer: str, tmp_path: Path
+) -> None:
+    target = tmp_path / "nowhere" / "access.json"
+    code, out, err = run_captured(["export", "C-1", "--output", str(target), "--store", customer])
+    assert (code, out) == (2, "")
+    assert err == f"ledger: --output {target}: the folder {target.parent} does not exist\n"
+    assert not target.parent.exists()
+
+
+def test_erasing_an_unknown_category_is_refused_naming_the_option(customer: str) -> None:
+    args = ["erase", "C-1", "--reason", "r", "--category", "cookies,nosuch", "--store", customer]
+    code, out, err = run_captured([*args, "--json"])
+    assert (code, out) == (2, "")
+    assert orjson.loads(err) == {
+        "rule": "unknown_category",
+        "field": "--category",
+        "message": "unknown category: nosuch (no notice version defines it)",
+    }
+    code, out, _ = run_captured(["subject", "C-1", "--json", "--store", customer])
+    assert set(orjson.loads(out)["fields"]) == {"customer_basic", "cookies"}  # nothing erased
+    code, out, _ = run_captured([*args[:5], "cookies", "--store", customer])
+    assert (code, orjson.loads(out)["erased"]) == (0, ["cookies"])
 
 
 def test_rotate_master_then_the_data_still_reads(customer: str, master_key: Path) -> None:

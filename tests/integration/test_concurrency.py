@@ -5,6 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from ledger.appending.application import Ledger
+from ledger.bootstrap import Core
 from ledger.persistence.keys import MasterKeySource
 from ledger.persistence.store import parse_store_url
 from tests import factories as f
@@ -32,3 +33,34 @@ def test_concurrent_writers_to_one_subject_both_succeed(
     }
     for w in writers:
         w.close()
+
+
+def test_threads_sharing_one_ledger_append_keyless_lines_exactly_once(core: Core) -> None:
+    """One ledger (as a service holds it) written by several threads at once, each
+    committed call sealed by the library's listener: the sealer holds the write lock
+    and reads through its own transaction, so the threads waiting for the lock
+    never starve it of a connection."""
+    ledger = core.ledger
+    f.append(ledger, *(f.subject_registered(f"C-{s}") for s in range(2)))
+
+    def write(w: int) -> int:
+        total = 0
+        for i in range(10):
+            lines = [f.personal_data(f"C-{(w + i + j) % 2}", {"name": f"T{w}-{i}-{j}"})
+                     for j in range(3)]  # fmt: skip
+            total += f.append(ledger, *lines).appended
+        return total
+
+    with ThreadPoolExecutor(4) as pool:
+        assert sum(pool.map(write, range(4))) == 120
+    names = [
+        e.data.fields["name"]
+        for s in range(2)
+        for e in ledger.stream(ledger.subject_id(f"C-{s}"))[1:]
+    ]
+    assert sorted(names) == sorted(f"T{w}-{i}-{j}" for w in range(4) for i in range(10)
+                                   for j in range(3))  # fmt: skip
+    assert core.policy.failure is None
+    checkpoint = core.sealer.latest()
+    assert checkpoint is not None
+    assert checkpoint.size == len(ledger.recorder.select_notifications(1, 10_000))  # ids may skip

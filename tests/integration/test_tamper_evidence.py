@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
 from ledger.appending.application import Ledger
+from ledger.appending.definition_file import DefinitionFile
 from ledger.appending.listener import NoListener
-from ledger.bootstrap import Core
+from ledger.bootstrap import Core, initialise
 from ledger.errors import VerificationFailed
 from ledger.evidence.verification import verify
+from ledger.persistence.keys import MasterKeySource
+from ledger.rights.erasure import erase
 from tests import factories as f
 from tests.conftest import Exec
 
@@ -124,17 +128,18 @@ def test_sealing_refuses_to_sign_over_altered_leaves(
 ) -> None:
     run, _, _ = raw
     run("UPDATE ledger_merkle_leaves SET hash = %s WHERE leaf_index = %s", (bytes(32), 2))
-    with pytest.raises(VerificationFailed, match="does not extend the checkpoint of 9 events"):
-        f.append(sealed, f.subject_registered("C-9"))  # sealing refuses
+    f.append(sealed, f.subject_registered("C-9"))  # committed; the seal after it refuses
+    assert isinstance(core.policy.failure, VerificationFailed)
+    assert "does not extend the checkpoint of 9 events" in str(core.policy.failure)
     with pytest.raises(VerificationFailed, match="does not extend the checkpoint of 9 events"):
         core.sealer.seal()
 
 
-def test_destroying_a_data_key_does_not_break_verification(
-    core: Core, sealed: Ledger, raw: tuple[Exec, str, str]
+def test_destroying_data_keys_by_erasure_does_not_break_verification(
+    core: Core, sealed: Ledger
 ) -> None:
-    run, _, _ = raw
-    run("UPDATE ledger_keys SET wrapped = NULL, destroyed_at = created_at", ())
+    for i in range(1, 5):
+        erase(sealed, f"C-{i}", reason="request 42")
     assert problems(core) == []
 
 
@@ -165,3 +170,16 @@ def test_events_no_checkpoint_covers_are_reported_unsealed_not_ok(
 def test_the_signing_key_file_is_readable_by_its_owner_only(sealed: Ledger) -> None:
     assert stat.S_IMODE(os.stat(sealed.signing_key.path).st_mode) == 0o600
     assert sealed.verifier_key().startswith("consent-ledger.invalid/")
+
+
+def test_stores_sharing_key_files_each_verify_under_their_own_key(
+    register: DefinitionFile, key_source: MasterKeySource, tmp_path: Path
+) -> None:
+    first = initialise(f"sqlite:///{tmp_path / 'a.db'}", register, key_file=key_source.path)
+    second = initialise(f"sqlite:///{tmp_path / 'b.db'}", register, key_file=key_source.path)
+    for core in (first, second):
+        report = verify(core.sealer)
+        assert (report.ok, report.key_source) == (True, "configured")
+        core.close()
+    assert second.sealer.verifier_file is not None
+    assert len(second.sealer.verifier_file.read_text(encoding="utf-8").split()) == 2

@@ -12,7 +12,7 @@ import pytest
 
 from ledger.appending.application import Ledger
 from ledger.clock import FixedClock
-from ledger.errors import SubjectNotFound
+from ledger.errors import InvalidRequest, SubjectNotFound
 from ledger.evidence.verification import verify
 from ledger.persistence.store import parse_store_url
 from ledger.rights.erasure import erase
@@ -67,6 +67,17 @@ def test_erasing_a_customer_with_a_running_contract_holds_the_statutory_categori
     assert answer.fields["cookies"]["cookie_id"].erased
     assert answer.fields["customer_basic"]["name"].value == NAME
     assert "cookies" in answer.erased
+
+
+def test_an_erasure_reason_with_a_control_character_is_refused_naming_the_field_and_erases_nothing(
+    customer: Ledger,
+) -> None:
+    head = customer.recorder.max_notification_id()
+    with pytest.raises(InvalidRequest) as refused:
+        erase(customer, "C-1", reason="request\x00R-17")
+    assert (refused.value.rule, refused.value.field) == ("invalid_character", "reason")
+    assert "R-17" not in str(refused.value)
+    assert customer.recorder.max_notification_id() == head
 
 
 def test_after_the_holds_end_everything_goes_and_the_reference_no_longer_finds_the_subject(
