@@ -5,6 +5,7 @@ Run from the project folder::
     .venv/bin/python bench/append.py [--postgres-url URL] [--events N]
         [--single-calls N] [--repeat N] [--stream-lines N]
         [--seal on-request|each-call] [--only sqlite|postgres] [--profile]
+        [--growth [SIZES]] [--growth-calls N] [--growth-batches N]
 
 Every ledger is a fresh one made by the composition root
 (``ledger.bootstrap.initialise``) with the example register
@@ -48,6 +49,17 @@ so a 1000-line call mostly touches subjects stored by an earlier call, as a live
 feed does. Lines are generated before the clock starts, except in the stream
 test, where generating them is part of the run.
 
+Round trips (PostgreSQL): after the timed runs, ``ROUND_TRIP_CALLS`` (50) more
+one-line ``append_batch`` calls, then as many raw one-row commits
+(``PostgresRaw.single``), run under cProfile, which counts the calls to psycopg's
+``Connection.wait`` (psycopg 3 hands every exchange with the server, an execute or
+a commit, to it) and who made them; nothing is patched. The notes print the waits
+per call by caller and, as round trips, the waits less those from
+``Connection.commit`` and ``rollback``: every connection here is in autocommit
+mode (the library's pooled ones, and the raw table's), where those send nothing
+(the pool commits at every check-in). SQLite is embedded in the process: no round
+trips.
+
 How to read the table: each path runs ``--repeat`` times (fresh lines each time,
 same store); ``events/s`` is the median rate (lines appended per second) and
 ``each run`` lists every run's rate in order, so a wide spread says the machine
@@ -73,6 +85,13 @@ as a tree from ``Ledger.append_batch`` down through the project's own functions
 and builtin calls are leaves), followed by the own time grouped by module. The
 profiler's overhead inflates functions with many small calls; compare shares,
 not absolute figures, with the unprofiled table.
+
+``--growth [SIZES]`` then grows one fresh ledger and one fresh raw table per store
+through SIZES stored events (comma-separated, ``10000,100000,1000000`` when the
+flag is given alone) and prints, per size, the one-line append latency (p50, p99
+over ``--growth-calls`` calls, default 300) of both and the 1000-line rate of both
+(``--growth-batches`` calls, default 5); see ``bench/growth.py``. Loading a million
+events through the ledger takes one to three minutes per store.
 
 Every store is fresh: SQLite files in a temporary folder, PostgreSQL schemas
 named ``bench_<time>_<pid>_...``, dropped at the end.
@@ -133,6 +152,12 @@ SUBJECTS_IN_TURN = 1000
 ENDLESS = 10**9
 """Subjects asked of the generator: it yields lazily, so the supply never runs out."""
 SEAL_POLICIES = {"on-request": SEAL_ON_REQUEST, "each-call": None}
+GROWTH_SIZES = [10_000, 100_000, 1_000_000]
+"""Stored-event counts of ``--growth`` given alone."""
+ROUND_TRIP_CALLS = 50
+"""One-line appends (and raw rows) whose exchanges with PostgreSQL are counted."""
+NO_EXCHANGE = frozenset({"connection.commit", "connection.rollback"})
+"""psycopg waits that send nothing on an autocommit connection (see ``trips``)."""
 OUR_PACKAGES = ("ledger", "projections", "schemas")
 
 
@@ -371,14 +396,71 @@ def append_all(core: Core, batches: Iterable[Sequence[bytes]]) -> int:
     return appended
 
 
-def open_raw(bench: Bench, store: str, core: Core) -> tuple[SQLiteRaw | PostgresRaw, str]:
-    """The raw driver's table for a store, and a note on its settings."""
+def open_raw(
+    bench: Bench, store: str, core: Core, name: str = "raw"
+) -> tuple[SQLiteRaw | PostgresRaw, str]:
+    """A fresh raw driver's table for a store, and a note on its settings."""
     if store == "sqlite":
         sync = sqlite_synchronous(core)
         note = f"sqlite: WAL, PRAGMA synchronous={sync} on the ledger's and the raw connection"
-        return SQLiteRaw(bench.tmp / "raw.db", sync), note
+        return SQLiteRaw(bench.tmp / f"{name}.db", sync), note
     url = bench.args.postgres_url
-    return PostgresRaw(url, bench.schema("raw")), f"postgresql: {pg_settings(url)}"
+    return PostgresRaw(url, bench.schema(name)), f"postgresql: {pg_settings(url)}"
+
+
+def psycopg_waits(work: Callable[[], object]) -> Counter[str]:
+    """Calls to psycopg's ``Connection.wait`` while ``work`` runs under cProfile, by caller.
+
+    psycopg 3 hands every exchange with the server to ``Connection.wait``;
+    cProfile counts the calls, and who made them, without patching anything.
+    Callers are named ``module.function`` (``cursor.execute``, ``connection.commit``).
+    """
+    profiler = cProfile.Profile()
+    profiler.runcall(work)
+    stats: Any = pstats.Stats(profiler)
+    waits: Counter[str] = Counter()
+    for (filename, _, name), entry in stats.stats.items():
+        if name == "wait" and Path(filename).as_posix().endswith("psycopg/connection.py"):
+            for (caller_file, _, caller), figures in entry[4].items():  # callers
+                waits[f"{Path(caller_file).stem}.{caller}"] += figures[1]  # calls
+    if not waits:
+        msg = "psycopg's Connection.wait is not in the profile"
+        raise SystemExit(msg)
+    return waits
+
+
+def trips(waits: Counter[str]) -> float:
+    """Exchanges with the server among these waits.
+
+    Every connection measured is in autocommit mode (the library's pooled ones,
+    and the raw table's), where ``Connection.commit`` and ``rollback`` outside a
+    ``transaction()`` block (the only place they are allowed) send nothing: the
+    pool calls ``commit`` at every check-in.
+    """
+    return sum(n for caller, n in waits.items() if caller not in NO_EXCHANGE)
+
+
+def round_trips(
+    bench: Bench, store: str, core: Core, *, feed: Feed, raw: SQLiteRaw | PostgresRaw, payload: int
+) -> list[str]:
+    """Notes on the round trips to the server of one one-line append, ledger and raw."""
+    if store == "sqlite":
+        return ["sqlite: embedded in this process, no round trips to a server"]
+    calls = ROUND_TRIP_CALLS
+    lines = [[line] for line in feed.take(calls)]
+    ledger = psycopg_waits(partial(append_all, core, lines))
+    single = psycopg_waits(partial(raw.single, raw_rows(calls, payload)))
+
+    def per_call(waits: Counter[str]) -> str:
+        return ", ".join(f"{n / calls:.1f} {caller}" for caller, n in waits.most_common())
+
+    return [
+        f"{store}: {trips(ledger) / calls:.1f} round trips per one-line append"
+        f" (--seal {bench.args.seal}); raw driver {trips(single) / calls:.1f} per row",
+        f"{store}: psycopg Connection.wait calls per call, counted under cProfile over"
+        f" {calls} calls, by caller: ledger {per_call(ledger)}; raw {per_call(single)}"
+        " (connection.commit sends nothing on autocommit connections: not a round trip)",
+    ]
 
 
 def measure_store(bench: Bench, store: str) -> tuple[list[Result], list[str]]:
@@ -410,12 +492,13 @@ def measure_store(bench: Bench, store: str) -> tuple[list[Result], list[str]]:
             batch.seconds.append(timed(partial(append_all, core, lines)))
             seals[1].seconds.append(timed(core.seal))
         line_bytes = sum(len(line) for line in lines[-1]) / len(lines[-1])
+        exchanges = round_trips(bench, store, core, feed=feed, raw=raw, payload=payload)
         sizes = (
             f"{store}: NDJSON line {line_bytes:.0f} B, stored state"
             f" {stored_state_bytes(core)} B per event on average; raw rows carry {payload} B"
         )
         measured = [raw_single, single, raw_batch, batch, *(seals if on_request else ())]
-        return measured, [note, sizes]
+        return measured, [note, sizes, *exchanges]
     finally:
         raw.close()
         core.close()
@@ -706,6 +789,18 @@ def print_stream(store: str, args: argparse.Namespace, samples: Sequence[StreamM
         print(row.format(f"{s.percent}%", s.lines, f"{s.seconds:.1f}", rate, rss, peak))
 
 
+def counts(text: str) -> list[int]:
+    """Comma-separated positive counts (``10000,100000``), smallest first."""
+    try:
+        values = sorted({int(value) for value in text.split(",")})
+    except ValueError:
+        values = []
+    if not values or values[0] < 1:
+        msg = f"not comma-separated positive counts: {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return values
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
@@ -725,6 +820,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     add("--profile", action="store_true", help="the append path under cProfile")
     add("--profile-events", type=int, default=20_000, help="events to profile")
     add("--profile-calls", type=int, default=500, help="one-line calls to profile")
+    add(
+        "--growth",
+        type=counts,
+        nargs="?",
+        const=GROWTH_SIZES,
+        metavar="SIZES",
+        help="latency as one store grows through these stored-event counts (bench/growth.py)",
+    )
+    add("--growth-calls", type=int, default=300, help="one-line calls per growth size")
+    add("--growth-batches", type=int, default=5, help=f"{BATCH}-line calls per growth size")
     return parser.parse_args(argv)
 
 
@@ -748,6 +853,10 @@ def main(argv: Sequence[str] | None = None) -> None:
                 print_stream(store, args, stream_fresh(bench, store))
             for store in stores if args.profile else ():
                 profile_store(bench, store)
+            if args.growth:
+                from bench.growth import run_growth  # it imports this module
+
+                run_growth(bench, stores)
         finally:
             bench.drop_schemas()
 
