@@ -33,6 +33,7 @@ class Rule(StrEnum):
     UNKNOWN_RECIPIENT = "unknown_recipient"
     UNKNOWN_SUBJECT = "unknown_subject"
     SUBJECT_EXISTS = "subject_exists"
+    REFERENCE_IS_IDENTITY_CODE = "reference_is_identity_code"
     CATEGORY_NOT_DERIVED = "category_not_derived"
     CATEGORY_DERIVED = "category_derived"
     CONSENT_NOT_A_BASIS = "consent_not_a_basis"
@@ -44,6 +45,8 @@ class Rule(StrEnum):
     TIMESTAMP_OUT_OF_RANGE = "timestamp_out_of_range"
     INVALID_CHARACTER = "invalid_character"
     NUMBER_OUT_OF_RANGE = "number_out_of_range"
+    CONTROLLER_REQUIRED = "controller_required"
+    CONTROLLER_NOT_FOR_PURPOSE = "controller_not_for_purpose"
 
 
 @dataclass(frozen=True, slots=True)

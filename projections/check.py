@@ -8,11 +8,45 @@ ground, and whether the subject has data in the categories named.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from projections.queries import Views
 from projections.recipients.view import agreement_at
-from schemas.answers import AgreementAnswer, CheckAnswer
+from schemas.answers import AgreementAnswer, BasisInterval, CheckAnswer
+
+
+def _utc(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _how_it_ended(views: Views, last: BasisInterval) -> str:
+    """What ended ``last``: the event (type, position, time), or what it ran out by."""
+    assert last.until is not None  # noqa: S101 - the caller picks ended intervals
+    ended = f"the {last.basis} basis ended at {_utc(last.until)}"
+    if last.ended_by is not None:
+        return f"{ended} by {last.ended_by.type} at position {last.ended_by.position}"
+    if any(n.effective_from == last.until for n in views.ledger.notices.versions):
+        return f"{ended}, when a notice version that does not allow it took effect"
+    if last.basis == "consent" and last.evidence:
+        grant = last.evidence[0]
+        return f"{ended}, when the consent ({grant.type} at position {grant.position}) expired"
+    return f"{ended}, when its period ran out"
+
+
+def _no_basis(
+    views: Views, subject: str, purpose: str, at: datetime, controller: str | None
+) -> str:
+    """Why nothing holds at ``at``: which event ended the last basis, never "now"."""
+    answer = views.basis(
+        subject, purpose, at=at, known_at=None, timeline=True, controller=controller
+    )
+    whose = "" if controller is None else f" of controller {controller}"
+    head = f"no lawful basis for {purpose!r}{whose} at {_utc(at)}"
+    ended = [i for i in answer.timeline or [] if i.until is not None and i.until <= at]
+    if not ended:
+        return f"{head}: no basis had held before that instant"
+    last = max(ended, key=lambda i: (i.until or at, i.ended_by is not None))
+    return f"{head}: {_how_it_ended(views, last)}"
 
 
 def _recipient_problems(agreement: AgreementAnswer, purpose: str) -> list[str]:
@@ -36,10 +70,15 @@ def check(
     at: datetime,
     recipient: str | None = None,
     categories: list[str] | None = None,
+    controller: str | None = None,
 ) -> CheckAnswer:
-    """Whether processing (and the disclosure) would be allowed at ``at``, and why not."""
-    basis = views.basis(subject, purpose, at=at, known_at=None)
-    problems = [] if basis.lawful else [f"no lawful basis for {purpose!r} now"]
+    """Whether processing (and the disclosure) would be allowed at ``at``, and why not.
+
+    ``controller``: the controller that would process; None: any controller of the
+    purpose (the basis answer's ``by_controller`` tells which).
+    """
+    basis = views.basis(subject, purpose, at=at, known_at=None, controller=controller)
+    problems = [] if basis.lawful else [_no_basis(views, subject, purpose, at, controller)]
     agreement = None
     if recipient is not None:
         agreement = agreement_at(views.store, views.ledger.notices, recipient, at)

@@ -94,8 +94,9 @@ class Views:
         at: datetime,
         known_at: datetime | None,
         timeline: bool = False,
+        controller: str | None = None,
     ) -> BasisAnswer:
-        """The lawful basis for the purpose at ``at``, with evidence."""
+        """The lawful basis for the purpose at ``at`` (for ``controller``), with evidence."""
         return get_basis(
             self.store,
             self.ledger.leaf_hashes,
@@ -105,4 +106,5 @@ class Views:
             at=at,
             known_at=known_at,
             timeline=timeline,
+            controller=controller,
         )

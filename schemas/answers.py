@@ -83,6 +83,33 @@ class BasisInterval(Frozen):
     since: datetime
     until: datetime | None
     evidence: list[EvidenceRef]
+    controller: str | None = Field(None, description="The controller the basis holds for.")
+    ended_by: EvidenceRef | None = Field(
+        None,
+        description=(
+            "The event that ended it (withdrawal, objection, erasure request, contract end);"
+            " null while it holds or when it ran out (expiry, retention period, notice)."
+        ),
+    )
+
+
+class ProcessedBasis(Frozen):
+    """A processing event and whether a basis held at its instant, for its controller."""
+
+    position: int
+    activity: str
+    controller: str | None
+    occurred_at: datetime
+    lawful: bool
+    bases: list[str] = Field(description="The bases that held then (consent, contract, ...).")
+    hash: str = Field(description="RFC 9162 leaf hash (hex) of the event as stored.")
+
+
+class ControllerBasis(Frozen):
+    """Whether processing was lawful for one controller of the purpose."""
+
+    controller: str
+    lawful: bool
 
 
 class BasisAnswer(Frozen):
@@ -92,11 +119,26 @@ class BasisAnswer(Frozen):
     purpose: str
     at: datetime
     known_at: datetime | None
-    lawful: bool
+    lawful: bool = Field(
+        description="A basis holds for the controller asked about (any controller if none was)."
+    )
+    controller: str | None = Field(
+        None, description="The controller asked about; null: every controller of the purpose."
+    )
+    by_controller: list[ControllerBasis] = Field(
+        default_factory=list, description="The answer for each controller considered."
+    )
     bases: list[BasisInterval] = Field(description="The intervals that hold at `at`.")
     notice_version: str | None = Field(description="The notice version in force at `at`.")
     timeline: list[BasisInterval] | None = Field(
         None, description="With --timeline: every interval of every basis for the purpose."
+    )
+    processing: list[ProcessedBasis] = Field(
+        default_factory=list,
+        description=(
+            "The subject's in-house processing for the purpose up to `at` (DataProcessed),"
+            " each with the bases that held at its own instant for its controller."
+        ),
     )
 
 
@@ -304,6 +346,23 @@ class DatumLineage(Frozen):
     changes: list[ChangeAnswer]
     derived: list[dict[str, Any]]
     received_by: list[dict[str, Any]]
+    processed: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="In-house processing of its category (DataProcessed): purpose, activity.",
+    )
+
+
+class ProcessingAnswer(Frozen):
+    """One in-house processing of a subject's data (a ``DataProcessed`` event)."""
+
+    position: int
+    purpose: str
+    activity: str
+    controller: str | None
+    reference: str | None
+    categories: list[str]
+    occurred_at: datetime
+    recorded_at: datetime
 
 
 class LineageAnswer(Frozen):

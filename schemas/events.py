@@ -47,6 +47,20 @@ NoticeVersion = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}
 
 # --- data: the `data` object of each type -------------------------------------------
 
+CONTROLLER_DOC = (
+    "The controller whose purpose this is (GDPR Art. 26). Optional when the purpose has"
+    " exactly one controller in the notice in force; required when it has several."
+)
+ADDRESSED_DOC = "The controller it is given or addressed to; null: every controller of the purpose."
+
+
+def _absent(value: object) -> bool:
+    """Whether to leave an optional field added later out of the stored data.
+
+    A line without it is then stored exactly as before the field existed.
+    """
+    return value is None
+
 
 class SubjectRegisteredData(Frozen):
     """A data subject enters the register under a controller."""
@@ -107,19 +121,25 @@ class ConsentGrantedData(Frozen):
         None, description="The notice version agreed to; default: the one in force."
     )
     expires_at: Timestamp | None = None
+    controller: BusinessId | None = Field(None, description=ADDRESSED_DOC, exclude_if=_absent)
 
 
 class ConsentWithdrawnData(Frozen):
-    """The subject withdraws consent to a purpose (Art. 7(3)) from occurred_at."""
+    """The subject withdraws consent to a purpose (Art. 7(3)) from occurred_at.
+
+    For a direct-marketing purpose the withdrawal is also an objection (Art. 21(3)).
+    """
 
     purpose: Code
     channel: Code
+    controller: BusinessId | None = Field(None, description=ADDRESSED_DOC, exclude_if=_absent)
 
 
 class ObjectionRecordedData(Frozen):
     """The subject objects to a purpose (Art. 21); always wins for direct marketing."""
 
     purpose: Code
+    controller: BusinessId | None = Field(None, description=ADDRESSED_DOC, exclude_if=_absent)
 
 
 class ProfileDerivedData(Frozen):
@@ -140,6 +160,23 @@ class DataDisclosedData(Frozen):
     categories: tuple[Code, ...] = Field(min_length=1)
     purpose: Code
     reference: Reference | None = None
+    controller: BusinessId | None = Field(None, description=CONTROLLER_DOC, exclude_if=_absent)
+
+
+class DataProcessedData(Frozen):
+    """A controller processed the subject's data in house (a newsletter sent, a segment run).
+
+    Judged like a disclosure: with no lawful basis at that instant, or of erased data,
+    it is recorded and flagged.
+    """
+
+    purpose: Code
+    categories: tuple[Code, ...] = Field(min_length=1)
+    activity: Code = Field(description="What was done, as a register-like name: newsletter_sent.")
+    reference: Reference | None = Field(
+        None, description="The processing service's own reference (a campaign or run id)."
+    )
+    controller: BusinessId | None = Field(None, description=CONTROLLER_DOC, exclude_if=_absent)
 
 
 class RecipientRegisteredData(Recipient):
@@ -204,6 +241,10 @@ class FindingRecordedData(Frozen):
         "no_lawful_basis",
         "processing_without_consent",
         "automated_decision_not_in_notice",
+        "erased_data_used",
+        "held_data_used_outside_hold",
+        "data_recorded_after_erasure",
+        "consent_under_wrong_notice",
     ]
     message: Text
     event: FindingEvidence = Field(description="The event that was judged.")
@@ -286,6 +327,11 @@ class DataDisclosedLine(_SubjectLine):
     data: DataDisclosedData
 
 
+class DataProcessedLine(_SubjectLine):
+    type: Literal["DataProcessed"]
+    data: DataProcessedData
+
+
 class RecipientRegisteredLine(_Line):
     type: Literal["RecipientRegistered"]
     data: RecipientRegisteredData
@@ -312,6 +358,7 @@ AppendLine = Annotated[
     | ObjectionRecordedLine
     | ProfileDerivedLine
     | DataDisclosedLine
+    | DataProcessedLine
     | RecipientRegisteredLine
     | RecipientEndedLine
     | AutomatedDecisionMadeLine,
@@ -401,6 +448,11 @@ class DataDisclosed(LedgerEvent):
     data: DataDisclosedData
 
 
+class DataProcessed(LedgerEvent):
+    type: Literal["DataProcessed"] = "DataProcessed"
+    data: DataProcessedData
+
+
 class RecipientRegistered(LedgerEvent):
     type: Literal["RecipientRegistered"] = "RecipientRegistered"
     data: RecipientRegisteredData
@@ -444,6 +496,7 @@ EVENT_TYPES: dict[str, type[LedgerEvent]] = {
         ObjectionRecorded,
         ProfileDerived,
         DataDisclosed,
+        DataProcessed,
         RecipientRegistered,
         RecipientEnded,
         AutomatedDecisionMade,

@@ -28,9 +28,19 @@ from schemas.base import (
 
 EEA_COUNTRIES = frozenset(
     ("AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT",
-     "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO")
+     "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO",
+     "AX", "GF", "GP", "MQ", "RE", "YT", "MF", "IC", "EA")
 )  # fmt: skip
-"""EU member states and the other EEA states (Iceland, Liechtenstein, Norway)."""
+"""EU member states, the other EEA states (Iceland, Liechtenstein, Norway) and the parts
+of the EU with ISO 3166-1 codes of their own, where the GDPR applies as in the member
+state: the Aland Islands AX (Art. 355(4) TFEU, Protocol No 2 to the 1994 Act of
+Accession), the outermost regions of Art. 349 and 355(1) TFEU: French Guiana GF,
+Guadeloupe GP, Martinique MQ, Reunion RE, Mayotte YT, Saint-Martin MF (the Azores and
+Madeira are PT, the Canary Islands ES or the reserved IC), and Ceuta and Melilla (ES or
+the reserved EA). Not in it: the overseas countries and territories of Annex II TFEU
+(Greenland GL, Saint Barthelemy BL, New Caledonia NC, ...), the Faroe Islands FO
+(Art. 355(5)(a)), and Svalbard and Jan Mayen SJ (EEA Agreement, Protocol 40: not
+Svalbard), which need a transfer ground."""
 
 
 class LegalBasis(StrEnum):
@@ -103,7 +113,25 @@ class Purpose(Frozen):
     description: Text
     bases: tuple[LegalBasis, ...] = Field(min_length=1)
     direct_marketing: bool = Field(
-        False, description="Direct marketing: an objection (Art. 21(2)-(3)) ends it at once."
+        False,
+        description=(
+            "Direct marketing, or profiling related to it: an objection (Art. 21(2)-(3)), a"
+            " withdrawal of consent to it and an erasure request end every basis at once."
+        ),
+    )
+    ends_with_objection_to: tuple[Code, ...] = Field(
+        (),
+        description=(
+            "Direct-marketing purposes whose objection (or consent withdrawal) also ends this"
+            " one, e.g. profiling related to marketing (Art. 21(2): 'which includes profiling')."
+        ),
+    )
+    controllers: tuple[BusinessId, ...] = Field(
+        (),
+        description=(
+            "The controllers whose purpose this is (Art. 26); empty: every controller of the"
+            " register. A contract with one controller is a basis only for its purposes."
+        ),
     )
     note: Text | None = None
 
@@ -241,6 +269,21 @@ class RegisterDefinition(Frozen):
                     "recipient {r} names unknown purposes {p}",
                     {"r": recipient.id, "p": unknown},
                 )
+        for purpose in self.purposes:
+            stray = sorted(set(purpose.controllers) - controllers)
+            if stray:
+                raise PydanticCustomError(
+                    "unknown_controller",
+                    "purpose {p} names a controller that is not in the register",
+                    {"p": purpose.id},
+                )
+            unknown = sorted(set(purpose.ends_with_objection_to) - purposes)
+            if unknown:
+                raise PydanticCustomError(
+                    "unknown_purpose",
+                    "purpose {p} ends with objections to unknown purposes {u}",
+                    {"p": purpose.id, "u": unknown},
+                )
         for category in self.categories:
             if category.controller is not None and category.controller not in controllers:
                 raise PydanticCustomError(
@@ -265,6 +308,13 @@ class RegisterDefinition(Frozen):
     def purpose(self, purpose_id: str) -> Purpose | None:
         """The purpose with this id, if the register has it."""
         return next((p for p in self.purposes if p.id == purpose_id), None)
+
+    def controllers_of(self, purpose_id: str) -> tuple[str, ...]:
+        """The controllers whose purpose this is (every controller when none is named)."""
+        found = self.purpose(purpose_id)
+        if found is None:
+            return ()
+        return found.controllers or tuple(c.business_id for c in self.controllers)
 
     def category(self, category_id: str) -> Category | None:
         """The category with this id, if the register has it."""

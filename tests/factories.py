@@ -80,8 +80,22 @@ def disclosed(subject: str, recipient: str = "print-house", **kw: Any) -> dict[s
         "recipient": recipient,
         "categories": ["customer_basic", "billing"],
         "purpose": "billing",
+        "controller": kw.pop("controller", RETAIL),
     }
     return line("DataDisclosed", subject, data, **kw)
+
+
+def processed(subject: str, purpose: str = "marketing", **kw: Any) -> dict[str, Any]:
+    """A DataProcessed line: by default the retailer sends a newsletter."""
+    data: dict[str, Any] = {
+        "purpose": purpose,
+        "categories": kw.pop("categories", ["customer_basic"]),
+        "activity": kw.pop("activity", "newsletter_sent"),
+    }
+    for name in ("controller", "reference"):
+        if name in kw:
+            data[name] = kw.pop(name)
+    return line("DataProcessed", subject, data, **kw)
 
 
 def recipient_registered(rid: str = "mailer", country: str = "FI", **kw: Any) -> dict[str, Any]:

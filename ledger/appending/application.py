@@ -39,6 +39,7 @@ from ledger.appending.listener import CommitListener, NoListener
 from ledger.appending.registry import NOTICE_STREAM, RECIPIENT_STREAM, Registry
 from ledger.clock import Clock, SystemClock
 from ledger.domain.register import NoticeHistory
+from ledger.domain.rules import reference_holds_identity_code
 from ledger.errors import (
     AlreadyInitialised,
     BatchRejected,
@@ -541,7 +542,9 @@ class Ledger(Application[UUID]):
         """The internal stream id of a subject reference."""
         found = self.ledger_recorder.select_subjects([ref]).get(ref)
         if found is None:
-            msg = f"no subject is registered under reference {ref!r}"
+            shown = "(not shown: it holds a personal identity code)"
+            shown = shown if reference_holds_identity_code(ref) else repr(ref)
+            msg = f"no subject is registered under reference {shown}"
             raise SubjectNotFound(msg)
         return found
 

@@ -1,9 +1,9 @@
 """Findings at append time: judge each fresh line against the subject's history so far.
 
 The judge loads, in one query, the stored streams of the subjects whose lines need
-judging (disclosures and processing), keeps their basis facts and the recipients'
-agreements up to date line by line as the batch goes on, and returns the
-findings of each line; the application appends one ``FindingRecorded`` event per
+judging (disclosures, processing, recorded personal data), keeps their basis facts,
+erasures and the recipients' agreements up to date line by line as the batch goes
+on, and returns the findings of each line; the application appends one ``FindingRecorded`` event per
 finding right after the judged event, in the same transaction.
 """
 
@@ -19,14 +19,18 @@ from uuid import UUID
 import orjson
 
 from ledger.appending.batch import ParsedLine
-from ledger.domain.basis import BASIS_TYPES, Fact
+from ledger.domain.basis import BASIS_TYPES, ERASURE, Fact
 from ledger.domain.findings import (
     Agreement,
     Agreements,
+    Erasure,
     Finding,
     judge_automated_decision,
     judge_basis,
+    judge_consent_notice,
     judge_disclosure,
+    judge_erased_use,
+    judge_recorded_after_erasure,
 )
 from ledger.domain.register import NoticeHistory
 from ledger.persistence.mapper import PydanticMapper, as_uuid
@@ -36,7 +40,11 @@ if TYPE_CHECKING:
     from eventsourcing.persistence import StoredEvent
 
 
-JUDGED_TYPES = frozenset({"DataDisclosed", "ProfileDerived", "AutomatedDecisionMade"})
+JUDGED_TYPES = frozenset(
+    {"DataDisclosed", "DataProcessed", "ProfileDerived", "AutomatedDecisionMade",
+     "PersonalDataRecorded"}
+)  # fmt: skip
+"""Lines judged against their subject's stored stream (which is then read)."""
 
 
 def fact(version: int, kind: str, occurred_at: datetime, recorded_at: datetime, data: Any) -> Fact:
@@ -52,15 +60,30 @@ def fact(version: int, kind: str, occurred_at: datetime, recorded_at: datetime, 
     return Fact(
         version, kind, occurred_at, recorded_at, purpose=get("purpose"),
         controller=get("controller"), contract=get("contract"), expires_at=expires,
+        notice_version=get("notice_version"),
     )  # fmt: skip
 
 
 @dataclass(slots=True)
 class SubjectHistory:
-    """What findings and retention need of a subject's stored stream."""
+    """What findings and retention need of a subject's stored stream.
+
+    ``facts`` holds the basis facts, an erasure request of the whole subject
+    included (type ``SubjectErased``); ``erasures`` every erasure.
+    """
 
     facts: list[Fact] = field(default_factory=list)
     last_recorded: dict[str, datetime] = field(default_factory=dict)
+    erasures: list[Erasure] = field(default_factory=list)
+
+
+def erasure(version: int, occurred_at: datetime, data: dict[str, Any]) -> Erasure:
+    """The judge's view of a stored ``SubjectErased``."""
+    held = {
+        h["category"]: None if h.get("until") is None else datetime.fromisoformat(h["until"])
+        for h in data.get("held", ())
+    }
+    return Erasure(version, occurred_at, data["scope"], frozenset(data.get("erased", ())), held)
 
 
 def read_histories(
@@ -72,12 +95,21 @@ def read_histories(
     """
     out: defaultdict[UUID, SubjectHistory] = defaultdict(SubjectHistory)
     for row in rows:
-        if row.topic not in BASIS_TYPES and row.topic not in ev.SEALED_TYPES:
+        if (
+            row.topic not in BASIS_TYPES
+            and row.topic not in ev.SEALED_TYPES
+            and row.topic != ERASURE
+        ):
             continue
         state = mapper.upcast(row.topic, orjson.loads(row.state))
         occurred = datetime.fromisoformat(state["occurred_at"])
         history = out[as_uuid(row.originator_id)]
-        if row.topic in BASIS_TYPES:
+        if row.topic == ERASURE:
+            history.erasures.append(erasure(row.originator_version, occurred, state["data"]))
+            if state["data"]["scope"] == "subject":
+                recorded = datetime.fromisoformat(state["recorded_at"])
+                history.facts.append(Fact(row.originator_version, ERASURE, occurred, recorded))
+        elif row.topic in BASIS_TYPES:
             recorded = datetime.fromisoformat(state["recorded_at"])
             history.facts.append(
                 fact(row.originator_version, row.topic, occurred, recorded, state["data"])
@@ -125,8 +157,8 @@ class Judge:
         self.agreements = Agreements({k: list(v) for k, v in agreements.history.items()})
         judged = {p.subject_id for p in fresh if p.line.type in JUDGED_TYPES and p.subject_id}
         rows = (r for r in streams if as_uuid(r.originator_id) in judged)
-        histories = read_histories(rows, mapper)
-        self.facts: dict[UUID, list[Fact]] = {sid: histories[sid].facts for sid in judged}
+        self.histories = read_histories(rows, mapper)
+        self.facts: dict[UUID, list[Fact]] = {sid: self.histories[sid].facts for sid in judged}
 
     def observe(self, p: ParsedLine, version: int, now: datetime) -> list[Finding]:
         """Take in one line stored as ``version`` of its stream; its findings."""
@@ -137,21 +169,41 @@ class Judge:
             self.agreements.add(line.data.id, Agreement(at, None, version))
         elif line.type in BASIS_TYPES and p.subject_id in self.facts:
             self.facts[p.subject_id].append(fact(version, line.type, at, now, line.data))
+        if isinstance(line, ev.ConsentGrantedLine):
+            d = line.data
+            wrong = judge_consent_notice(d.purpose, d.notice_version, at, self.notices)
+            return [] if wrong is None else [wrong]
         if line.type not in JUDGED_TYPES or p.subject_id is None:
             return []
         facts = self.facts.get(p.subject_id, [])
+        history = self.histories[p.subject_id]
+        if isinstance(line, ev.PersonalDataRecordedLine):
+            late = judge_recorded_after_erasure(history.erasures, facts, at, self.notices)
+            category = line.data.category
+            history.last_recorded[category] = max(at, history.last_recorded.get(category, at))
+            return [] if late is None else [late]
         found: list[Finding | None] = []
+        d = line.data
         if isinstance(line, ev.DataDisclosedLine):
-            d = line.data
             found.append(
                 judge_disclosure(d.recipient, d.purpose, at, self.notices, self.agreements)
             )
         if isinstance(line, ev.AutomatedDecisionMadeLine):
             found.append(judge_automated_decision(self.notices, at))
-        basis = judge_basis(facts, self.notices, line.data.purpose, at)
-        if basis is not None and isinstance(line, ev.DataDisclosedLine):
-            basis = replace(basis, recipient=line.data.recipient)
-        found.append(basis)
+        used: tuple[str, ...] = ()
+        if isinstance(line, ev.DataDisclosedLine | ev.DataProcessedLine):
+            used = line.data.categories
+        elif isinstance(line, ev.ProfileDerivedLine):
+            used = line.data.derived_from
+        found += judge_erased_use(
+            history.erasures, history.last_recorded, used,
+            purpose=d.purpose, at=at, notices=self.notices,
+        )  # fmt: skip
+        found.append(
+            judge_basis(facts, self.notices, d.purpose, at, getattr(d, "controller", None))
+        )
+        if isinstance(line, ev.DataDisclosedLine):
+            found = [f if f is None else replace(f, recipient=d.recipient) for f in found]
         return [f for f in found if f is not None]
 
 

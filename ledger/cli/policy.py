@@ -18,7 +18,7 @@ def cmd_check(args: argparse.Namespace, io: Io) -> int:
         categories = args.categories.split(",") if args.categories else None
         answer = check(
             views, args.subject, args.purpose, at=args.at or views.ledger.clock.now(),
-            recipient=args.recipient, categories=categories,
+            recipient=args.recipient, categories=categories, controller=args.controller,
         )  # fmt: skip
     if args.json:
         io.json(answer.model_dump(mode="json") | {"problem_details": check_problems(answer)})
@@ -129,6 +129,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     check_.add_argument(
         "--at", type=timestamp, metavar="TIME", help="instant to judge at (default: now)"
     )
+    check_.add_argument(
+        "--controller", metavar="BUSINESS_ID",
+        help="the controller that would process, e.g. 0209628-8 (default: any of the purpose's)",
+    )  # fmt: skip
 
     findings = command(sub, "findings", cmd_findings, common)
     findings.add_argument(

@@ -71,7 +71,7 @@ def cmd_basis(args: argparse.Namespace, io: Io) -> int:
     with views_of(args) as views:
         answer = views.basis(
             args.subject, args.purpose, at=args.at or _now(views), known_at=args.known_at,
-            timeline=args.timeline,
+            timeline=args.timeline, controller=args.controller,
         )  # fmt: skip
     if args.json:
         io.json(answer.model_dump(mode="json", exclude_none=False))
@@ -79,10 +79,16 @@ def cmd_basis(args: argparse.Namespace, io: Io) -> int:
     verdict = "lawful" if answer.lawful else "NOT lawful"
     io.line(f"{answer.subject} / {answer.purpose} at {human_time(answer.at)}: {verdict}"
              f" (notice {answer.notice_version})")  # fmt: skip
+    if len(answer.by_controller) > 1:
+        for each in answer.by_controller:
+            io.line(f"  controller {each.controller}: {'lawful' if each.lawful else 'NOT lawful'}")
     for interval in answer.timeline or answer.bases:
         evidence = ", ".join(f"#{e.position} {e.type}" for e in interval.evidence)
-        io.line(f"  {interval.basis}: {when(interval.since)} .. {when(interval.until)}"
-                 f"  [{evidence}]")  # fmt: skip
+        ended = "" if interval.ended_by is None else (
+            f", ended by #{interval.ended_by.position} {interval.ended_by.type}"
+        )  # fmt: skip
+        io.line(f"  {interval.basis} ({interval.controller}): {when(interval.since)}"
+                 f" .. {when(interval.until)}  [{evidence}]{ended}")  # fmt: skip
     return EXIT_OK
 
 
@@ -170,6 +176,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     basis.add_argument(
         "--timeline", action="store_true",
         help="every basis interval over time, not only those holding at --at",
+    )  # fmt: skip
+    basis.add_argument(
+        "--controller", metavar="BUSINESS_ID",
+        help="only this controller's bases, e.g. 0209628-8 (default: every controller of"
+        " the purpose, each answered)",
     )  # fmt: skip
 
     command(sub, "rebuild", cmd_rebuild, common)

@@ -56,6 +56,7 @@ _ODDS = {
     "debt_collection": 0.03,
     "correspondence": 0.15,
     "correction": 0.1,
+    "newsletter": 0.5,  # a retail marketing newsletter sent (DataProcessed)
     "female": 0.5,
     "numbered_email": 0.4,
 }
@@ -465,6 +466,7 @@ class _History:
     number: int
     drafts: list[_Draft] = field(default_factory=list)
     consented: dict[str, tuple[datetime, datetime]] = field(default_factory=dict)
+    parties: list[str] = field(default_factory=list)
 
     def chance(self, what: str) -> bool:
         """Whether a fact of kind ``what`` happens this time."""
@@ -525,7 +527,7 @@ class _History:
         ended = None
         if self.chance("contract_ended"):
             ended = self.time.between(started, self.time.end)
-        parties = self.contracts(started, ended, network_only=network_only)
+        parties = self.parties = self.contracts(started, ended, network_only=network_only)
         if self.reg.owners.get("metering_point") in (None, *parties):
             self.metering(started, ended or self.time.end)
         billed = self.billing(started, ended or self.time.end)
@@ -533,6 +535,7 @@ class _History:
         self.objection(basic_at)
         self.web_use(basic_at)
         self.disclosures(billed, ended or self.time.end)
+        self.newsletter(basic_at)
         self.correspondence(basic_at)
         self.correction(basic_at, "customer_basic")
 
@@ -668,14 +671,36 @@ class _History:
             self.disclose(at, DEBT_COLLECTION, "claim")
 
     def disclose(self, at: datetime, recipient: str, reference: str) -> None:
-        """Customer and billing data to a recipient for billing."""
+        """Customer and billing data to a recipient for billing, by a contract party."""
         data = {
             "recipient": recipient,
             "categories": list(_BILLED),
             "purpose": "billing",
             "reference": f"{reference}-{at:%Y%m}-{self.rng.randrange(1, 10000):04d}",
         }
+        if self.parties:
+            data["controller"] = self.parties[0]
         self.add(at, "DataDisclosed", "billing-system", data)
+
+    def newsletter(self, after: datetime) -> None:
+        """A retail marketing newsletter, recorded as in-house processing (DataProcessed).
+
+        Sent to a retail customer or one who consented; now and then after an
+        objection or withdrawal too (the ledger records it and flags it).
+        """
+        if "marketing" not in self.reg.purposes or not self.chance("newsletter"):
+            return
+        if self.reg.retail not in self.parties and "marketing" not in self.consented:
+            return
+        at = self.time.between(after, self.time.end)
+        data = {
+            "purpose": "marketing",
+            "categories": ["customer_basic"],
+            "activity": "newsletter_sent",
+            "reference": f"newsletter-{at:%Y%m}",
+            "controller": self.reg.retail,
+        }
+        self.add(at, "DataProcessed", "marketing-system", data)
 
     def correspondence(self, after: datetime) -> None:
         """Now and then a message from the subject, kept to verify transactions."""

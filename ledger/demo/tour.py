@@ -13,6 +13,9 @@ from projections.base import instant
 from projections.queries import Views
 from schemas.answers import BasisAnswer
 
+RETAIL, NETWORK = "0209628-8", "1993667-7"
+"""The example register's controllers (the seed's retailer and network company)."""
+
 
 def _first(views: Views, fact: str) -> tuple[UUID, datetime, str | None] | None:
     rows = views.store.query(
@@ -25,13 +28,90 @@ def _first(views: Views, fact: str) -> tuple[UUID, datetime, str | None] | None:
     return UUID(rows[0]["subject_id"]), instant(rows[0]["occurred_at"]), rows[0]["purpose"]
 
 
+def _controller_of(views: Views, fact: str) -> str | None:
+    rows = views.store.query(
+        "SELECT controller FROM {t}v_basis_facts WHERE type = ? ORDER BY position LIMIT 1",
+        (fact,),
+    )
+    return rows[0]["controller"] if rows else None
+
+
 def _show(out: TextIO, question: str, answer: BasisAnswer) -> None:
     verdict = "yes" if answer.lawful else "no"
-    out.write(f"\nQ: {question}\nA: {verdict}, under notice {answer.notice_version}\n")
+    whose = "" if answer.controller is None else f" for controller {answer.controller}"
+    out.write(f"\nQ: {question}\nA: {verdict}{whose}, under notice {answer.notice_version}\n")
     for interval in answer.bases or []:
         until = "open" if interval.until is None else interval.until.date().isoformat()
         evidence = ", ".join(f"#{e.position} {e.type} {e.hash[:12]}…" for e in interval.evidence)
-        out.write(f"   {interval.basis} {interval.since.date()} .. {until}  [{evidence}]\n")
+        out.write(
+            f"   {interval.basis} ({interval.controller}) {interval.since.date()} .. {until}"
+            f"  [{evidence}]\n"
+        )
+    ended = [
+        i for i in answer.timeline or []
+        if i.ended_by is not None and i.until is not None and i.until <= answer.at
+    ]  # fmt: skip
+    if not answer.lawful and ended:
+        last = max(ended, key=lambda i: i.until or answer.at)
+        assert last.ended_by is not None  # noqa: S101 - filtered above
+        out.write(
+            f"   the last basis ({last.basis}) was ended by #{last.ended_by.position}"
+            f" {last.ended_by.type} on {(last.until or answer.at).date()}\n"
+        )
+
+
+def _network_only(views: Views) -> tuple[UUID, datetime] | None:
+    """A subject with a contract with the network company and none with the retailer."""
+    rows = views.store.query(
+        "SELECT subject_id, occurred_at FROM {t}v_basis_facts n WHERE n.type = 'ContractStarted'"
+        " AND n.controller = ? AND NOT EXISTS (SELECT 1 FROM {t}v_basis_facts r"
+        " WHERE r.subject_id = n.subject_id AND r.type = 'ContractStarted' AND r.controller = ?)"
+        " ORDER BY n.position LIMIT 1",
+        (NETWORK, RETAIL),
+    )
+    if not rows:
+        return None
+    return UUID(rows[0]["subject_id"]), instant(rows[0]["occurred_at"])
+
+
+def _ask_controller(views: Views, out: TextIO) -> None:
+    """Joint controllers: is the network company's contract a basis for the retailer?"""
+    found = _network_only(views)
+    if found is None:
+        return
+    subject_id, started = found
+    ref = views.ledger.ledger_recorder.select_refs([subject_id])[subject_id]
+    at = started + timedelta(days=30)
+    for controller in (NETWORK, RETAIL):
+        answer = views.basis(
+            ref, "customer_relationship", at=at, known_at=None, controller=controller
+        )
+        _show(
+            out,
+            f"(customer_relationship, {at.date()}) {ref} has a contract with the network"
+            f" company only: may {controller} process their data to manage the relationship?",
+            answer,
+        )
+
+
+def _ask_processing(views: Views, out: TextIO) -> None:
+    """On what basis did we send marketing to a subject on the day we did?"""
+    rows = views.store.query(
+        "SELECT subject_id, occurred_at FROM {t}v_processing WHERE purpose = 'marketing'"
+        " ORDER BY position LIMIT 1"
+    )
+    if not rows:
+        return
+    subject_id, at = UUID(rows[0]["subject_id"]), instant(rows[0]["occurred_at"])
+    ref = views.ledger.ledger_recorder.select_refs([subject_id])[subject_id]
+    answer = views.basis(ref, "marketing", at=at, known_at=None, timeline=True)
+    _show(out, f"(marketing, {at.date()}) on what basis did we send marketing to {ref}?", answer)
+    for sent in answer.processing[-3:]:
+        bases = ", ".join(sent.bases) or "none: a finding"
+        out.write(
+            f"   #{sent.position} {sent.activity} by {sent.controller} on"
+            f" {sent.occurred_at.date()}: {bases}\n"
+        )
 
 
 def tour(views: Views, out: TextIO) -> None:
@@ -58,8 +138,10 @@ def tour(views: Views, out: TextIO) -> None:
         subject_id, when, fact_purpose = found
         asked = purpose or fact_purpose or "marketing"
         ref = refs([subject_id])[subject_id]
-        answer = views.basis(ref, asked, at=when + offset, known_at=None)
+        answer = views.basis(ref, asked, at=when + offset, known_at=None, timeline=True)
         _show(out, f"({asked}, {(when + offset).date()}) " + question.format(ref=ref), answer)
+    _ask_controller(views, out)
+    _ask_processing(views, out)
 
 
 def _line(kind: str, subject: str, at: datetime, data: dict[str, object], key: str) -> bytes:
@@ -80,7 +162,10 @@ def scenario(views: Views, out: TextIO) -> None:
     objector, objected_at, _ = objected
     debtor_ref, objector_ref = refs([debtor])[debtor], refs([objector])[objector]
     later = when + timedelta(days=45)
-    billing = {"categories": ["customer_basic", "billing"], "purpose": "billing"}
+    billing = {
+        "categories": ["customer_basic", "billing"], "purpose": "billing",
+        "controller": _controller_of(views, "ContractEnded") or RETAIL,
+    }  # fmt: skip
     lines = [
         _line("DataDisclosed", debtor_ref, later,
               {"recipient": "debt-collection", **billing, "reference": "claim-2024-118"},

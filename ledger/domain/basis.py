@@ -1,19 +1,31 @@
 """Lawful-basis intervals: pure functions over a subject's basis facts and the notices.
 
-For one subject and purpose, each basis holds over intervals [since, until):
+Bases are per controller (GDPR Art. 26): a purpose belongs to the controllers its
+register entry names (``Purpose.controllers``, empty: all of them), and a fact
+with a controller counts only for that controller (a consent, withdrawal or
+objection without one counts for every controller of the purpose). For one
+subject, purpose and controller, each basis holds over intervals [since, until):
 
-* consent: from a grant to the first of its withdrawal, its expiry or an objection to
-  a direct-marketing purpose; only while the notice in force lists the purpose with
-  consent as a basis;
-* contract: while any contract with a controller runs, while the notice in force
-  allows the contract basis for the purpose; an objection to a direct-marketing
-  purpose ends it for good;
-* legal_obligation: after a contract ends, for as long as the longest statutory
-  retention rule counted from a contract's end keeps the data (e.g. billing records
-  for 10 years under the Accounting Act), when the purpose allows that basis.
+* consent: from a grant to the first of its withdrawal, its expiry, an erasure
+  request of the subject (``SubjectErased`` of scope ``subject``, Art. 17(1)(b)) or
+  a *stop*; only while the notice in force lists the purpose with consent and the
+  controller;
+* contract: while a contract with that controller runs and the notice in force
+  allows the contract basis for the purpose and the controller; a stop ends it for
+  good;
+* legal_obligation: after a period of that controller's contracts ends, for as
+  long as the longest statutory retention rule counted from a contract's end keeps
+  the data (e.g. billing records for 10 years under the Accounting Act), when the
+  purpose allows that basis; a stop ends it too.
 
-A consent granted after an objection starts a new consent interval: it is the
-subject's later, explicit choice. Late-recorded facts need no special case: the
+A *stop* ends every basis of a purpose from its instant (Art. 21(2)-(3)). For a
+direct-marketing purpose (``Purpose.direct_marketing``) the stops are an objection
+to it, a withdrawal of consent to it (a DPO treats it as the objection it is) and
+an erasure request; for a purpose with ``ends_with_objection_to`` (profiling
+related to marketing), also an objection to, or a consent withdrawal for, each
+direct-marketing purpose listed. A consent granted after a stop starts a new
+consent interval: it is the subject's later, explicit choice. Each interval ended
+by an event names it (``ended_by``). Late-recorded facts need no special case: the
 caller passes the facts known at ``known_at`` and the intervals follow from them.
 """
 
@@ -23,6 +35,7 @@ import calendar
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from ledger.domain.register import NoticeHistory, NoticeVersion
 from schemas.register import LegalBasis, RegisterDefinition, RetentionRule
@@ -31,6 +44,12 @@ BASIS_TYPES = frozenset(
     {"ContractStarted", "ContractEnded", "ConsentGranted", "ConsentWithdrawn", "ObjectionRecorded"}
 )
 """The event types a lawful basis rests on (a Fact is made from each)."""
+
+ERASURE = "SubjectErased"
+"""An erasure request of the whole subject (scope ``subject``) is a basis fact too:
+it ends consent and, for direct marketing, every basis. Callers keep only those."""
+
+STOP_TYPES = frozenset({"ObjectionRecorded", "ConsentWithdrawn"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +65,10 @@ class Fact:
     contract: str | None = None
     notice_version: str | None = None
     expires_at: datetime | None = None
+
+    def counts_for(self, controller: str) -> bool:
+        """Whether the fact concerns this controller (no controller: every controller)."""
+        return self.controller is None or self.controller == controller
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +87,8 @@ class Interval:
     since: datetime
     until: datetime | None
     evidence: list[Evidence] = field(default_factory=list)
+    controller: str | None = None
+    ended_by: Evidence | None = None
 
     def holds_at(self, at: datetime) -> bool:
         """Whether ``at`` falls inside the interval."""
@@ -80,11 +105,21 @@ def add_period(start: datetime, years: int, months: int, days: int) -> datetime:
     return moved + timedelta(days=days)
 
 
+HELSINKI = ZoneInfo("Europe/Helsinki")
+"""The register's calendar: a year ends at midnight in Finland, not in UTC."""
+
+
 def retention_end(rule: RetentionRule, start: datetime) -> datetime:
-    """When a retention period counted from ``start`` ends."""
-    if rule.end_of_year:
-        start = datetime(start.astimezone(UTC).year + 1, 1, 1, tzinfo=UTC)
-    return add_period(start, *rule.period_parts)
+    """When a retention period counted from ``start`` ends (UTC).
+
+    ``end_of_year``: from the first instant of the next calendar year in Helsinki,
+    the period added in Helsinki's calendar (so it ends at a local midnight). The
+    one rule for retention answers and for the legal-obligation basis alike.
+    """
+    if not rule.end_of_year:
+        return add_period(start, *rule.period_parts)
+    year_end = datetime(start.astimezone(HELSINKI).year + 1, 1, 1, tzinfo=HELSINKI)
+    return add_period(year_end, *rule.period_parts).astimezone(UTC)
 
 
 def _ordered(facts: Iterable[Fact]) -> list[Fact]:
@@ -92,13 +127,15 @@ def _ordered(facts: Iterable[Fact]) -> list[Fact]:
 
 
 def _segments(
-    notices: Sequence[NoticeVersion], purpose: str, basis: LegalBasis
+    notices: Sequence[NoticeVersion], purpose: str, basis: LegalBasis, controller: str
 ) -> list[tuple[datetime, datetime | None]]:
-    """Where the notice in force lets ``purpose`` rest on ``basis``."""
+    """Where the notice in force lets ``controller``'s ``purpose`` rest on ``basis``."""
     out: list[tuple[datetime, datetime | None]] = []
     for i, notice in enumerate(notices):
         found = notice.definition.purpose(purpose)
         if found is None or basis not in found.bases:
+            continue
+        if controller not in notice.definition.controllers_of(purpose):
             continue
         until = notices[i + 1].effective_from if i + 1 < len(notices) else None
         if out and out[-1][1] == notice.effective_from:
@@ -118,60 +155,100 @@ def _clip(
             ends = [t for t in (interval.until, end) if t is not None]
             until = min(ends) if ends else None
             if until is None or since < until:
-                out.append(Interval(interval.basis, since, until, list(interval.evidence)))
+                ended_by = interval.ended_by if until == interval.until else None
+                out.append(
+                    Interval(interval.basis, since, until, list(interval.evidence),
+                             interval.controller, ended_by)
+                )  # fmt: skip
     return out
 
 
-def _is_direct_marketing(notices: Sequence[NoticeVersion], purpose: str) -> bool:
-    return any(
+def _is_direct_marketing(notices: Sequence[NoticeVersion], purpose: str | None) -> bool:
+    return purpose is not None and any(
         (p := n.definition.purpose(purpose)) is not None and p.direct_marketing for n in notices
     )
 
 
-def _first_objection(facts: list[Fact], purpose: str, after: datetime) -> Fact | None:
-    return next(
-        (
-            f
-            for f in facts
-            if f.type == "ObjectionRecorded" and f.purpose == purpose and f.occurred_at >= after
-        ),
-        None,
-    )
+def _linked(notices: Sequence[NoticeVersion], purpose: str) -> set[str]:
+    """The purposes whose objection also ends ``purpose`` (in any notice version)."""
+    out: set[str] = set()
+    for notice in notices:
+        found = notice.definition.purpose(purpose)
+        if found is not None:
+            out.update(found.ends_with_objection_to)
+    return out
 
 
-def consent_intervals(facts: list[Fact], purpose: str, direct_marketing: bool) -> list[Interval]:
-    """One interval per grant, ended by withdrawal, expiry or objection."""
+def controllers_of(notices: Sequence[NoticeVersion], purpose: str) -> list[str]:
+    """Every controller the purpose belongs to in some notice version, in register order."""
+    out: list[str] = []
+    for notice in notices:
+        out += [c for c in notice.definition.controllers_of(purpose) if c not in out]
+    return out
+
+
+def stops(
+    facts: Sequence[Fact], notices: Sequence[NoticeVersion], purpose: str, controller: str
+) -> list[Fact]:
+    """The facts that end every basis of ``purpose`` for ``controller`` (see the module)."""
+    marketing = _is_direct_marketing(notices, purpose)
+    linked = _linked(notices, purpose)
+    out: list[Fact] = []
+    for f in facts:
+        if not f.counts_for(controller):
+            continue
+        if f.type == ERASURE:
+            if marketing:
+                out.append(f)
+        elif f.type in STOP_TYPES and (
+            (f.purpose == purpose and marketing)
+            or (
+                f.purpose in linked
+                and (f.type == "ObjectionRecorded" or _is_direct_marketing(notices, f.purpose))
+            )
+        ):
+            out.append(f)
+    return out
+
+
+def _after(fact: Fact, other: Fact) -> bool:
+    return (fact.occurred_at, fact.position) > (other.occurred_at, other.position)
+
+
+def consent_intervals(
+    facts: list[Fact], purpose: str, controller: str, ending: Sequence[Fact] = ()
+) -> list[Interval]:
+    """One interval per grant, ended by withdrawal, expiry, erasure request or a stop."""
     out: list[Interval] = []
     for grant in facts:
-        if grant.type != "ConsentGranted" or grant.purpose != purpose:
+        if (
+            grant.type != "ConsentGranted"
+            or grant.purpose != purpose
+            or not grant.counts_for(controller)
+        ):
             continue
         evidence = [Evidence(grant.position, grant.type)]
         ends: list[tuple[datetime, Evidence | None]] = []
         if grant.expires_at is not None:
             ends.append((grant.expires_at, None))
-        withdrawal = next(
-            (
-                f
-                for f in facts
-                if f.type == "ConsentWithdrawn"
-                and f.purpose == purpose
-                and (f.occurred_at, f.position) > (grant.occurred_at, grant.position)
-            ),
-            None,
-        )
-        if withdrawal is not None:
-            ends.append((withdrawal.occurred_at, Evidence(withdrawal.position, withdrawal.type)))
-        objection = (
-            _first_objection(facts, purpose, grant.occurred_at) if direct_marketing else None
-        )
-        if objection is not None:
-            ends.append((objection.occurred_at, Evidence(objection.position, objection.type)))
-        until = None
+        for f in facts:
+            if not _after(f, grant) or not f.counts_for(controller):
+                continue
+            if (f.type == "ConsentWithdrawn" and f.purpose == purpose) or f.type == ERASURE:
+                ends.append((f.occurred_at, Evidence(f.position, f.type)))
+                break
+        stop = next((f for f in ending if _after(f, grant)), None)
+        if stop is not None:
+            ends.append((stop.occurred_at, Evidence(stop.position, stop.type)))
+        until, ended_by = None, None
         if ends:
             until, ended_by = min(ends, key=lambda e: e[0])
             if ended_by is not None:
                 evidence.append(ended_by)
-        out.append(Interval(LegalBasis.CONSENT.value, grant.occurred_at, until, evidence))
+        out.append(
+            Interval(LegalBasis.CONSENT.value, grant.occurred_at, until, evidence,
+                     controller, ended_by)
+        )  # fmt: skip
     return out
 
 
@@ -187,7 +264,8 @@ def contract_spans(facts: list[Fact]) -> list[Interval]:
         elif fact.type == "ContractEnded" and key in spans:
             span = spans.pop(key)
             span.until = fact.occurred_at
-            span.evidence.append(Evidence(fact.position, fact.type))
+            span.ended_by = Evidence(fact.position, fact.type)
+            span.evidence.append(span.ended_by)
             out.append(span)
     return _merge(out + list(spans.values()))
 
@@ -200,11 +278,13 @@ def _merge(intervals: list[Interval]) -> list[Interval]:
         if last is not None and (last.until is None or interval.since <= last.until):
             if last.until is not None and (interval.until is None or interval.until > last.until):
                 last.until = interval.until
+                last.ended_by = interval.ended_by
             last.evidence += interval.evidence
         else:
             out.append(
-                Interval(interval.basis, interval.since, interval.until, list(interval.evidence))
-            )
+                Interval(interval.basis, interval.since, interval.until, list(interval.evidence),
+                         interval.controller, interval.ended_by)
+            )  # fmt: skip
     return out
 
 
@@ -235,37 +315,70 @@ def _in_force(notices: Sequence[NoticeVersion], at: datetime) -> NoticeVersion |
 
 
 def basis_intervals(
-    facts: Iterable[Fact], notices: Sequence[NoticeVersion], purpose: str
+    facts: Iterable[Fact],
+    notices: Sequence[NoticeVersion],
+    purpose: str,
+    controller: str | None = None,
 ) -> list[Interval]:
-    """Every interval of every basis for one subject and purpose, in time order."""
+    """Every interval of every basis for one subject and purpose, in time order.
+
+    ``controller``: that controller's intervals only; None: those of every
+    controller the purpose belongs to, each interval naming its controller.
+    """
     ordered = _ordered(facts)
-    marketing = _is_direct_marketing(notices, purpose)
+    wanted = [controller] if controller is not None else controllers_of(notices, purpose)
+    out: list[Interval] = []
+    for who in wanted:
+        out += _controller_intervals(ordered, notices, purpose, who)
+    return sorted(out, key=lambda i: (i.since, i.basis, i.controller or ""))
+
+
+def under_wrong_notice(fact: Fact, notices: Sequence[NoticeVersion]) -> bool:
+    """A grant naming a notice version other than the one in force at its instant.
+
+    Such a consent is not informed by the notice its processing runs under (Art.
+    4(11), 7(1)): it is recorded, flagged ``consent_under_wrong_notice`` and is no
+    basis.
+    """
+    if fact.type != "ConsentGranted" or fact.notice_version is None:
+        return False
+    notice = _in_force(notices, fact.occurred_at)
+    return notice is not None and notice.version != fact.notice_version
+
+
+def _controller_intervals(
+    ordered: list[Fact], notices: Sequence[NoticeVersion], purpose: str, controller: str
+) -> list[Interval]:
+    ending = stops(ordered, notices, purpose, controller)
+    informed = [f for f in ordered if not under_wrong_notice(f, notices)]
     consent = _clip(
-        consent_intervals(ordered, purpose, marketing),
-        _segments(notices, purpose, LegalBasis.CONSENT),
+        consent_intervals(informed, purpose, controller, ending),
+        _segments(notices, purpose, LegalBasis.CONSENT, controller),
     )
-    spans = contract_spans(ordered)
-    contract = _clip(spans, _segments(notices, purpose, LegalBasis.CONTRACT))
-    if marketing:
-        contract = _cut_at_objection(contract, ordered, purpose)
+    spans = contract_spans([f for f in ordered if f.controller == controller])
+    contract = _clip(spans, _segments(notices, purpose, LegalBasis.CONTRACT, controller))
     legal = _clip(
         legal_obligation_intervals(spans, notices),
-        _segments(notices, purpose, LegalBasis.LEGAL_OBLIGATION),
+        _segments(notices, purpose, LegalBasis.LEGAL_OBLIGATION, controller),
     )
-    return sorted(consent + contract + legal, key=lambda i: (i.since, i.basis))
+    out = consent + _cut_at(contract + legal, ending[0] if ending else None)
+    for interval in out:
+        interval.controller = controller
+    return out
 
 
-def _cut_at_objection(intervals: list[Interval], facts: list[Fact], purpose: str) -> list[Interval]:
-    objection = _first_objection(facts, purpose, datetime.min.replace(tzinfo=UTC))
+def _cut_at(intervals: list[Interval], stop: Fact | None) -> list[Interval]:
+    """Intervals ended for good at ``stop`` (dropped when they would start after it)."""
+    if stop is None:
+        return intervals
     out: list[Interval] = []
     for interval in intervals:
-        if objection is None or (
-            interval.until is not None and interval.until <= objection.occurred_at
-        ):
+        if interval.until is not None and interval.until <= stop.occurred_at:
             out.append(interval)
-        elif interval.since < objection.occurred_at:
+        elif interval.since < stop.occurred_at:
+            ended_by = Evidence(stop.position, stop.type)
             out.append(
-                Interval(interval.basis, interval.since, objection.occurred_at,
-                         [*interval.evidence, Evidence(objection.position, objection.type)])
+                Interval(interval.basis, interval.since, stop.occurred_at,
+                         [*interval.evidence, ended_by], interval.controller, ended_by)
             )  # fmt: skip
     return out

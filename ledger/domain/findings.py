@@ -6,10 +6,16 @@ versions, and each recipient's agreement history:
 
 * a disclosure for a purpose outside the recipient's agreement in force, to an
   ended recipient, or to a recipient with no agreement at that instant;
-* a disclosure or processing (``ProfileDerived``, ``AutomatedDecisionMade``) at an
-  instant when the subject has no lawful basis for the purpose, or, for a
-  consent-only purpose, no consent;
-* an automated decision while the notice in force says there are none.
+* a disclosure or processing (``DataProcessed``, ``ProfileDerived``,
+  ``AutomatedDecisionMade``) at an instant when the subject has no lawful basis for
+  the purpose and the controller, or, for a consent-only purpose, no consent;
+* an automated decision while the notice in force says there are none;
+* after an erasure: a disclosure or processing of a category it erased (and that
+  was not recorded again since), or of a category it held for a purpose other than
+  the hold's (Art. 17(3): only the purposes resting on a legal obligation, and
+  while a contract runs, those resting on the contract); personal data recorded
+  after an erasure request of the whole subject, with no contract started or
+  consent granted since.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ledger.domain.basis import Evidence, Fact, basis_intervals
+from ledger.domain.basis import ERASURE, Evidence, Fact, Interval, basis_intervals
 from ledger.domain.register import NoticeHistory
 from schemas.register import LegalBasis, Recipient
 
@@ -73,26 +79,146 @@ def _recent(facts: Sequence[Fact], at: datetime, purpose: str) -> tuple[Evidence
     return tuple(Evidence(f.position, f.type) for f in relevant[-5:])
 
 
+def _ended(intervals: Sequence[Interval], at: datetime) -> Evidence | None:
+    """The event that ended the latest interval before ``at``, if an event did."""
+    before = [i for i in intervals if i.until is not None and i.until <= at]
+    latest = max(before, key=lambda i: i.until or at, default=None)
+    return None if latest is None else latest.ended_by
+
+
 def judge_basis(
-    facts: Sequence[Fact], notices: NoticeHistory, purpose: str, at: datetime
+    facts: Sequence[Fact],
+    notices: NoticeHistory,
+    purpose: str,
+    at: datetime,
+    controller: str | None = None,
 ) -> Finding | None:
-    """A finding when nothing makes processing for ``purpose`` lawful at ``at``."""
+    """A finding when nothing makes processing for ``purpose`` lawful at ``at``.
+
+    ``controller``: the controller that processed; None: lawful if any controller
+    of the purpose has a basis (the rules demand a controller where that matters).
+    """
     notice = notices.in_force(at)
     if notice is None:
         return None
-    holding = [i for i in basis_intervals(facts, notices.versions, purpose) if i.holds_at(at)]
-    if holding:
+    intervals = basis_intervals(facts, notices.versions, purpose, controller)
+    if any(i.holds_at(at) for i in intervals):
         return None
     found = notice.index.purposes.get(purpose)
     consent_only = found is not None and set(found.bases) == {LegalBasis.CONSENT}
     rule = "processing_without_consent" if consent_only else "no_lawful_basis"
     what = "no consent" if consent_only else "no lawful basis"
+    whose = "" if controller is None else f" of controller {controller}"
+    ended = _ended(intervals, at)
+    why = "" if ended is None else f" (the last basis was ended by {ended.type})"
+    evidence = _recent(facts, at, purpose)
+    if ended is not None and ended not in evidence:
+        evidence = (*evidence, ended)
     return Finding(
         rule,
-        f"{what} for purpose {purpose!r} at {at.isoformat()}",
+        f"{what} for purpose {purpose!r}{whose} at {at.isoformat()}{why}",
         purpose=purpose,
         notice_version=notice.version,
-        evidence=_recent(facts, at, purpose),
+        evidence=evidence,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Erasure:
+    """A ``SubjectErased`` as the judge needs it: what it erased, what it held until when."""
+
+    position: int
+    occurred_at: datetime
+    scope: str
+    erased: frozenset[str]
+    held: dict[str, datetime | None]
+
+
+def _hold_purposes(notices: NoticeHistory, at: datetime, contract_running: bool) -> set[str]:
+    """What held data may still serve at ``at`` (Art. 17(3)(b), (e))."""
+    notice = notices.in_force(at)
+    if notice is None:
+        return set()
+    allowed = {LegalBasis.LEGAL_OBLIGATION} | ({LegalBasis.CONTRACT} if contract_running else set())
+    return {p.id for p in notice.definition.purposes if allowed & set(p.bases)}
+
+
+def judge_erased_use(
+    erasures: Sequence[Erasure],
+    recorded: dict[str, datetime],
+    categories: Sequence[str],
+    *,
+    purpose: str,
+    at: datetime,
+    notices: NoticeHistory,
+) -> list[Finding]:
+    """Findings for using erased data, or held data beyond its hold.
+
+    ``recorded``: the last instant each category was recorded; data recorded after
+    the erasure is new data, not the erased one.
+    """
+    out: list[Finding] = []
+    version = None if (n := notices.in_force(at)) is None else n.version
+    for category in dict.fromkeys(categories):
+        erasure = next(
+            (
+                e
+                for e in sorted(erasures, key=lambda e: e.occurred_at, reverse=True)
+                if e.occurred_at <= at and (category in e.erased or category in e.held)
+            ),
+            None,
+        )
+        last = recorded.get(category)
+        if erasure is None or (last is not None and last > erasure.occurred_at):
+            continue
+        evidence = (Evidence(erasure.position, ERASURE),)
+        if category in erasure.erased:
+            message = f"category {category!r} was erased at {erasure.occurred_at.isoformat()}"
+            out.append(Finding("erased_data_used", message, purpose, None, version, evidence))
+            continue
+        until = erasure.held[category]
+        if until is not None and at >= until:
+            message = f"the hold on category {category!r} ended at {until.isoformat()}"
+        elif purpose not in _hold_purposes(notices, at, contract_running=until is None):
+            message = (
+                f"category {category!r} is held after an erasure only for its legal hold,"
+                f" not for purpose {purpose!r}"
+            )
+        else:
+            continue
+        out.append(
+            Finding("held_data_used_outside_hold", message, purpose, None, version, evidence)
+        )
+    return out
+
+
+def judge_recorded_after_erasure(
+    erasures: Sequence[Erasure], facts: Sequence[Fact], at: datetime, notices: NoticeHistory
+) -> Finding | None:
+    """A finding for personal data recorded after an erasure request of the subject.
+
+    Unless the subject came back: a contract started or a consent granted since.
+    """
+    requests = [e for e in erasures if e.scope == "subject" and e.occurred_at <= at]
+    if not requests:
+        return None
+    erasure = max(requests, key=lambda e: e.occurred_at)
+    if any(
+        f.type in {"ContractStarted", "ConsentGranted"}
+        and erasure.occurred_at < f.occurred_at <= at
+        for f in facts
+    ):
+        return None
+    notice = notices.in_force(at)
+    message = (
+        f"personal data recorded after the subject's erasure at"
+        f" {erasure.occurred_at.isoformat()}, with no contract or consent since"
+    )
+    return Finding(
+        "data_recorded_after_erasure",
+        message,
+        notice_version=None if notice is None else notice.version,
+        evidence=(Evidence(erasure.position, ERASURE),),
     )
 
 
@@ -126,3 +252,26 @@ def judge_automated_decision(notices: NoticeHistory, at: datetime) -> Finding | 
         return None
     message = f"notice {notice.version} says: {notice.definition.automated_decisions.statement}"
     return Finding("automated_decision_not_in_notice", message, notice_version=notice.version)
+
+
+def judge_consent_notice(
+    purpose: str, named: str | None, at: datetime, notices: NoticeHistory
+) -> Finding | None:
+    """A finding when a consent names a notice version not in force at its grant.
+
+    Consent must be informed (Art. 4(11), 7(1)) by the notice its processing runs
+    under: a version published but not yet in force, or one superseded by then, is
+    not that notice. The consent is recorded (it happened) and flagged.
+    """
+    notice = notices.in_force(at)
+    agreed = None if named is None else notices.get(named)
+    if notice is None or agreed is None or agreed.version == notice.version:
+        return None
+    why = "was not yet in force" if agreed.effective_from > at else "had been superseded"
+    message = (
+        f"consent to {purpose!r} names notice {agreed.version}, which {why} at"
+        f" {at.isoformat()}; notice {notice.version} was in force"
+    )
+    return Finding(
+        "consent_under_wrong_notice", message, purpose=purpose, notice_version=notice.version
+    )

@@ -32,6 +32,8 @@ INVALID_CHARACTER = Rule.INVALID_CHARACTER
 """A control character (NUL, ESC, ...), DEL or an unpaired surrogate in a string."""
 NUMBER_OUT_OF_RANGE = Rule.NUMBER_OUT_OF_RANGE
 """An integer beyond +-(2**53 - 1), or a number that is not finite."""
+REFERENCE_IS_IDENTITY_CODE = Rule.REFERENCE_IS_IDENTITY_CODE
+"""A subject reference that is, or holds, a valid Finnish personal identity code."""
 
 SAFE_INTEGER = 2**53 - 1
 """The largest integer every JSON reader keeps exact (RFC 7493 I-JSON)."""
@@ -186,6 +188,42 @@ def check_controller(ctx: LineContext, business_id: str, field: str) -> list[Vio
         return []
     message = f"controller {business_id} is not in notice {ctx.notice.version}"
     return [_violation(ctx, field, Rule.UNKNOWN_CONTROLLER, message)]
+
+
+CONTROLLER_REQUIRED = Rule.CONTROLLER_REQUIRED
+"""A line for a purpose of several controllers does not name its controller (Art. 26)."""
+CONTROLLER_NOT_FOR_PURPOSE = Rule.CONTROLLER_NOT_FOR_PURPOSE
+"""A line names a controller whose purpose it is not in the notice in force."""
+
+
+def check_purpose_controller(
+    ctx: LineContext, purpose: str, controller: str | None, *, required: bool
+) -> list[Violation]:
+    """The controller must be one the purpose belongs to; named when several share it.
+
+    ``required`` False (consents, withdrawals, objections: given to or addressed to
+    the joint controllers): no controller means every controller of the purpose.
+    ``required`` True (disclosures, processing: one controller acted): needed when
+    the purpose has several controllers.
+    """
+    owners = ctx.notice.definition.controllers_of(purpose)
+    if not owners:
+        return []  # an unknown purpose: reported by check_purpose
+    kind, field, version = ctx.line.type, "data.controller", ctx.notice.version  # type: ignore[attr-defined]
+    if controller is None:
+        if not required or len(owners) == 1:
+            return []
+        message = (
+            f"purpose {purpose!r} belongs to controllers {', '.join(owners)} in notice"
+            f" {version}: name one in data.controller"
+        )
+        return [Violation(ctx.index, kind, field, CONTROLLER_REQUIRED, message)]
+    if controller not in ctx.notice.index.controllers:
+        return check_controller(ctx, controller, field)
+    if controller in owners:
+        return []
+    message = f"purpose {purpose!r} is not a purpose of controller {controller} in notice {version}"
+    return [Violation(ctx.index, kind, field, CONTROLLER_NOT_FOR_PURPOSE, message)]
 
 
 def check_purpose(ctx: LineContext, purpose: str, field: str) -> list[Violation]:
@@ -363,17 +401,25 @@ def _contract_ended(data: ev.ContractEndedData, ctx: LineContext) -> list[Violat
 
 @_check_data.register
 def _consent_granted(data: ev.ConsentGrantedData, ctx: LineContext) -> list[Violation]:
-    return check_source(ctx, required=False) + check_consent(ctx, data)
+    consent = check_consent(ctx, data)
+    owner = check_purpose_controller(ctx, data.purpose, data.controller, required=False)
+    return check_source(ctx, required=False) + consent + ([] if consent else owner)
 
 
 @_check_data.register
 def _consent_withdrawn(data: ev.ConsentWithdrawnData, ctx: LineContext) -> list[Violation]:
-    return check_source(ctx, required=False) + check_purpose(ctx, data.purpose, "data.purpose")
+    owner = check_purpose_controller(ctx, data.purpose, data.controller, required=False)
+    return (
+        check_source(ctx, required=False) + check_purpose(ctx, data.purpose, "data.purpose") + owner
+    )
 
 
 @_check_data.register
 def _objection_recorded(data: ev.ObjectionRecordedData, ctx: LineContext) -> list[Violation]:
-    return check_source(ctx, required=False) + check_purpose(ctx, data.purpose, "data.purpose")
+    owner = check_purpose_controller(ctx, data.purpose, data.controller, required=False)
+    return (
+        check_source(ctx, required=False) + check_purpose(ctx, data.purpose, "data.purpose") + owner
+    )
 
 
 @_check_data.register
@@ -389,7 +435,16 @@ def _profile_derived(data: ev.ProfileDerivedData, ctx: LineContext) -> list[Viol
 
 @_check_data.register
 def _data_disclosed(data: ev.DataDisclosedData, ctx: LineContext) -> list[Violation]:
-    return check_source(ctx, required=False) + check_disclosure(ctx, data)
+    owner = check_purpose_controller(ctx, data.purpose, data.controller, required=True)
+    return check_source(ctx, required=False) + check_disclosure(ctx, data) + owner
+
+
+@_check_data.register
+def _data_processed(data: ev.DataProcessedData, ctx: LineContext) -> list[Violation]:
+    out = check_source(ctx, required=False) + check_purpose(ctx, data.purpose, "data.purpose")
+    for i, category in enumerate(data.categories):
+        out += check_category(ctx, category, f"data.categories.{i}")
+    return out + check_purpose_controller(ctx, data.purpose, data.controller, required=True)
 
 
 @_check_data.register
@@ -426,6 +481,39 @@ def check_derivation(
     ]  # fmt: skip
 
 
+# A henkilötunnus standing alone or between separators: `131052-308T`, `c:131052-308t`.
+_CODE_IN_REFERENCE = re.compile(
+    r"(?<![A-Za-z0-9])[0-9]{6}[-+A-FU-Y][0-9]{3}[0-9A-Y](?![A-Za-z0-9])", re.IGNORECASE
+)
+
+
+def reference_holds_identity_code(reference: str) -> bool:
+    """Whether a subject reference is, or holds, a valid personal identity code.
+
+    The contract says a reference is never one: references are stored and shown
+    readable (``trail``, ``findings``, errors). Any case, alone or between
+    separators (``C-131052-308T``); a code-like run that fails the check
+    character is left alone (it identifies no one).
+    """
+    return any(
+        personal_identity_code_problem(found.group().upper()) is None
+        for found in _CODE_IN_REFERENCE.finditer(reference)
+    )
+
+
+def check_reference(index: int, line: ev._Line) -> list[Violation]:
+    """A subject line's reference must not be a personal identity code (never echoed)."""
+    reference = getattr(line, "subject", None)
+    if not isinstance(reference, str) or not reference_holds_identity_code(reference):
+        return []
+    message = (
+        "the subject reference is a personal identity code (not shown); send the"
+        " service's own opaque customer reference"
+    )
+    kind = line.type  # type: ignore[attr-defined]
+    return [Violation(index, kind, "subject", REFERENCE_IS_IDENTITY_CODE, message)]
+
+
 def check_line(ctx: LineContext) -> list[Violation]:
     """Every register rule that applies to this line, by the type of its ``data``."""
-    return _check_data(ctx.line.data, ctx)  # type: ignore[attr-defined]
+    return check_reference(ctx.index, ctx.line) + _check_data(ctx.line.data, ctx)  # type: ignore[attr-defined]

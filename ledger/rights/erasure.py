@@ -9,6 +9,11 @@ hold ends; the others' keys are destroyed. One transaction appends the
 is held any more, removes the subject reference and its idempotency digests so
 the reference no longer finds the subject. The log is untouched, so ``verify``
 still passes.
+
+An erasure request of the whole subject (scope ``subject``) is recorded even when
+every category is held: the request itself ends the consent-based bases and
+direct marketing (``ledger.domain.basis``), and held data may then serve only the
+hold's purposes (``ledger.domain.findings``).
 """
 
 from __future__ import annotations
@@ -115,7 +120,7 @@ def erase(
         else:
             erased.append(category)
     remove_reference = categories is None and not held
-    if not erased and not remove_reference:
+    if not erased and not remove_reference and scope != "subject":
         return ErasureResult(subject, (), tuple(held), False, None)
     data = ev.SubjectErasedData(
         scope=scope, erased=tuple(erased), held=tuple(held), reason=reason,

@@ -109,6 +109,11 @@ def build_export(views: Views, subject: str) -> dict[str, Any]:
             for h in history
             if h["type"] == "DataDisclosed"
         ],
+        "processing": [
+            {"occurred_at": h["occurred_at"], **h["data"]}
+            for h in history
+            if h["type"] == "DataProcessed"
+        ],
         "sources": [s.model_dump(mode="json") for s in definition.sources if s.id in used_sources],
         "retention": [r.model_dump(mode="json") for r in definition.retention],
         "automated_decisions": {

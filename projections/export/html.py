@@ -136,6 +136,18 @@ def _controllers(doc: dict[str, Any]) -> str:
     )
 
 
+def _processing(doc: dict[str, Any]) -> str:
+    done = [
+        (p["occurred_at"], p["activity"], p["categories"], p["purpose"], p.get("controller"))
+        for p in doc.get("processing", [])
+    ]
+    return _section(
+        "How we used your data",
+        "processing",
+        _table(["When", "What", "Categories", "Purpose", "Controller"], done),
+    )
+
+
 def render_html(doc: dict[str, Any]) -> str:
     """The package as one self-contained HTML page."""
     automated = doc["automated_decisions"]
@@ -152,6 +164,7 @@ def render_html(doc: dict[str, Any]) -> str:
             _purposes(doc),
             _consents(doc),
             _recipients(doc),
+            _processing(doc),
             _retention(doc),
             _section(
                 "Automated decision-making",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from ledger.domain.basis import BASIS_TYPES
+from ledger.domain.basis import BASIS_TYPES, ERASURE
 from ledger.persistence.mapper import RawEvent
 from ledger.persistence.views import Tx
 from projections.base import Projection, micros
@@ -16,7 +16,7 @@ def _optional_micros(text: str | None) -> int | None:
 
 
 class LawfulBasisProjection(Projection):
-    """One row per contract, consent and objection event, indexed by subject."""
+    """One row per contract, consent, objection and whole-subject erasure, by subject."""
 
     name = "lawful_basis"
     tables = ("v_basis_facts",)
@@ -30,7 +30,9 @@ class LawfulBasisProjection(Projection):
     def apply(self, tx: Tx, events: Sequence[RawEvent]) -> None:
         rows = []
         for e in events:
-            if e.type not in BASIS_TYPES:
+            if e.type not in BASIS_TYPES and not (
+                e.type == ERASURE and e.data.get("scope") == "subject"
+            ):
                 continue
             d = e.data
             rows.append(

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from ledger.domain.basis import Fact, Interval, basis_intervals
-from ledger.domain.register import NoticeHistory
+from ledger.domain.basis import Fact, Interval, basis_intervals, controllers_of
+from ledger.domain.register import NoticeHistory, NoticeVersion
+from ledger.errors import InvalidRequest, Rule
 from ledger.persistence.views import ViewStore
 from projections.base import instant, micros
 from projections.notices.view import list_notices
-from schemas.answers import BasisAnswer, BasisInterval, EvidenceRef
+from projections.processing.view import list_processing
+from schemas.answers import (
+    BasisAnswer,
+    BasisInterval,
+    ControllerBasis,
+    EvidenceRef,
+    ProcessedBasis,
+    ProcessingAnswer,
+)
 
 HashLookup = dict[int, str]
 HashesOf = Callable[[Collection[int]], HashLookup]
@@ -43,7 +53,20 @@ def row_fact(r: Any) -> Fact:
     )
 
 
+_BUSINESS_ID = re.compile(r"[0-9]{7}-[0-9]")
+
+
+def known_controller(notices: Collection[NoticeVersion], controller: str | None) -> None:
+    """Refuse a controller no notice version names (shown only if shaped like a business ID)."""
+    if controller is None or any(controller in n.index.controllers for n in notices):
+        return
+    shown = controller if _BUSINESS_ID.fullmatch(controller) else "<not shown>"
+    msg = f"controller {shown} is in no version of the notice"
+    raise InvalidRequest(msg, rule=Rule.UNKNOWN_CONTROLLER, field="controller")
+
+
 def _answer_interval(interval: Interval, hashes: HashLookup) -> BasisInterval:
+    ended = interval.ended_by
     return BasisInterval(
         basis=interval.basis,
         since=interval.since,
@@ -52,6 +75,10 @@ def _answer_interval(interval: Interval, hashes: HashLookup) -> BasisInterval:
             EvidenceRef(position=e.position, type=e.type, hash=hashes[e.position])
             for e in interval.evidence
         ],
+        controller=interval.controller,
+        ended_by=None
+        if ended is None
+        else EvidenceRef(position=ended.position, type=ended.type, hash=hashes[ended.position]),
     )
 
 
@@ -65,13 +92,33 @@ def get_basis(
     at: datetime,
     known_at: datetime | None,
     timeline: bool = False,
+    controller: str | None = None,
 ) -> BasisAnswer:
-    """Whether processing for ``purpose`` was lawful at ``at``, as known at ``known_at``."""
+    """Whether processing for ``purpose`` was lawful at ``at``, as known at ``known_at``.
+
+    ``controller``: for that controller only; None: for every controller of the
+    purpose (lawful when one of them has a basis; ``by_controller`` tells each).
+    """
     notices = list_notices(store, known_at)
-    intervals = basis_intervals(list_facts(store, subject_id, known_at), notices, purpose)
+    known_controller(notices, controller)
+    facts = list_facts(store, subject_id, known_at)
+    intervals = basis_intervals(facts, notices, purpose, controller)
     holding = [i for i in intervals if i.holds_at(at)]
     shown = intervals if timeline else holding
-    hashes: HashLookup = hashes_of({e.position for i in shown for e in i.evidence})
+    processed = [
+        p for p in list_processing(store, subject_id, purpose=purpose, known_at=known_at)
+        if p.occurred_at <= at and (controller is None or p.controller in (None, controller))
+    ]  # fmt: skip
+    positions = {e.position for i in shown for e in i.evidence}
+    positions |= {i.ended_by.position for i in shown if i.ended_by is not None}
+    positions |= {p.position for p in processed}
+    hashes: HashLookup = hashes_of(positions)
+    every = intervals if controller is None else basis_intervals(facts, notices, purpose)
+    considered = [controller] if controller is not None else controllers_of(notices, purpose)
+    by_controller = [
+        ControllerBasis(controller=c, lawful=any(i.controller == c for i in holding))
+        for c in considered
+    ]
     notice = NoticeHistory(notices).in_force(at)
     return BasisAnswer(
         subject=subject,
@@ -79,7 +126,25 @@ def get_basis(
         at=at,
         known_at=known_at,
         lawful=bool(holding),
+        controller=controller,
+        by_controller=by_controller,
         bases=[_answer_interval(i, hashes) for i in holding],
         notice_version=None if notice is None else notice.version,
         timeline=[_answer_interval(i, hashes) for i in intervals] if timeline else None,
+        processing=[_processed(p, every, hashes) for p in processed],
     )
+
+
+def _processed(
+    p: ProcessingAnswer, intervals: list[Interval], hashes: HashLookup
+) -> ProcessedBasis:
+    """A processing event with the bases that held at its instant for its controller."""
+    held = [
+        i.basis for i in intervals
+        if i.holds_at(p.occurred_at) and (p.controller is None or i.controller == p.controller)
+    ]  # fmt: skip
+    return ProcessedBasis(
+        position=p.position, activity=p.activity, controller=p.controller,
+        occurred_at=p.occurred_at, lawful=bool(held), bases=sorted(set(held)),
+        hash=hashes[p.position],
+    )  # fmt: skip

@@ -1,4 +1,4 @@
-"""Lineage of each datum of a subject, from the field history, derivations, disclosures."""
+"""Lineage of each datum: field history, derivations, disclosures, in-house processing."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ def get_lineage(store: ViewStore, subject_id: UUID, field: str | None) -> list[D
     )
     derived = store.query("SELECT * FROM {t}v_derivations WHERE subject_id = ?", (sid,))
     disclosed = store.query("SELECT * FROM {t}v_disclosures WHERE subject_id = ?", (sid,))
+    processed = store.query("SELECT * FROM {t}v_processing WHERE subject_id = ?", (sid,))
     changes: dict[tuple[str, str], list[ChangeAnswer]] = {}
     for r in fields:
         if field is not None and r["field"] != field:
@@ -44,6 +45,12 @@ def get_lineage(store: ViewStore, subject_id: UUID, field: str | None) -> list[D
                     {"position": d["position"], "recipient": d["recipient"],
                      "purpose": d["purpose"], "occurred_at": instant(d["occurred_at"]).isoformat()}
                     for d in disclosed if d["category"] == category
+                ],
+                processed=[
+                    {"position": d["position"], "purpose": d["purpose"], "activity": d["activity"],
+                     "controller": d["controller"],
+                     "occurred_at": instant(d["occurred_at"]).isoformat()}
+                    for d in processed if d["category"] == category
                 ],
             )
         )  # fmt: skip

@@ -1,9 +1,11 @@
 """The retention question, answered from the register-view and basis-fact tables.
 
-Reads three aggregates (last recorded value per subject and category, last
-erasure per subject and category, the basis facts) and applies each category's
-rule from the notice in force at ``at``. A category erased after its last value
-has nothing left to retain and is not listed.
+Reads four aggregates (last recorded value per subject and category, last
+erasure per subject and category, the basis facts, the purposes each derived
+category was made for) and applies each category's rule from the notice in force
+at ``at``: a rule counted from the end of consent reads the consents of the
+purposes a derived category was made for (any other category: every purpose).
+A category erased after its last value has nothing left to retain and is not listed.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from uuid import UUID
 
 from ledger.domain.basis import Fact
 from ledger.domain.register import NoticeHistory
-from ledger.domain.retention import status
+from ledger.domain.retention import Consents, status
 from ledger.persistence.views import ViewStore
 from projections.base import instant
 from projections.lawful_basis.view import row_fact
@@ -49,6 +51,14 @@ def _facts(store: ViewStore) -> dict[str, list[Fact]]:
     return out
 
 
+def _derived_for(store: ViewStore) -> dict[tuple[str, str], set[str]]:
+    """(subject, derived category) -> the purposes it was derived for."""
+    out: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for r in store.query("SELECT DISTINCT subject_id, category, purpose FROM {t}v_derivations"):
+        out[(r["subject_id"], r["category"])].add(r["purpose"])
+    return out
+
+
 def list_retention(
     store: ViewStore, refs_of: RefsOf, notices: NoticeHistory, at: datetime, *, kept: bool = False
 ) -> list[RetentionEntry]:
@@ -58,6 +68,8 @@ def list_retention(
         return []
     data = _held_data(store)
     facts = _facts(store)
+    derived = _derived_for(store)
+    marketing = {p.id for p in notice.definition.purposes if p.direct_marketing}
     refs = refs_of({UUID(sid) for sid, _ in data})
     out: list[RetentionEntry] = []
     for (sid, category), (last, _) in sorted(data.items()):
@@ -65,7 +77,8 @@ def list_retention(
         ref = refs.get(UUID(sid))
         if rule is None or ref is None:
             continue
-        state = status(rule, last_recorded=last, facts=facts.get(sid, []), at=at)
+        consents = Consents(derived.get((sid, category)), marketing)
+        state = status(rule, last_recorded=last, facts=facts.get(sid, []), at=at, consents=consents)
         verdict = "due" if state.due else "held" if state.held else "kept"
         if verdict == "kept" and not kept:
             continue

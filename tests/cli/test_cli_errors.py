@@ -25,7 +25,7 @@ def test_a_bad_instant_prints_the_usage_and_the_argument() -> None:
     assert (code, out) == (2, "")
     assert err == (
         "usage: ledger basis [-h] [--store URL] [--key-file FILE] [--json] [--at TIME]\n"
-        "                    [--known-at TIME] [--timeline]\n"
+        "                    [--known-at TIME] [--timeline] [--controller BUSINESS_ID]\n"
         "                    subject purpose\n"
         "ledger basis: error: argument --at: not an RFC 3339 timestamp with an offset:"
         " '2022-01-01'\n"

@@ -63,8 +63,11 @@ def test_a_consent_may_name_the_version_it_was_given_under(ledger: Ledger) -> No
     named = f.consent_granted(
         "C-1", occurred_at="2023-02-01T00:00:00Z", data={"notice_version": "2021-06-03"}
     )
-    f.append(ledger, named)
-    assert ledger.stream(ledger.subject_id("C-1"))[-1].data.notice_version == "2021-06-03"
+    result = f.append(ledger, named)
+    consent = ledger.stream(ledger.subject_id("C-1"))[-2]
+    assert (consent.type, consent.data.notice_version) == ("ConsentGranted", "2021-06-03")
+    # named after 2023-01-01 took effect: recorded, and flagged (issue 12)
+    assert [x["rule"] for x in result.findings] == ["consent_under_wrong_notice"]
     wrong = f.consent_granted(
         "C-1",
         purpose="research",

@@ -55,7 +55,8 @@ def test_check_says_what_stands_in_the_way(core, history: Ledger) -> None:
         "the subject has no 'billing' data",
     ]
     assert check(views, "C-2", "profiling", at=now).problems == [
-        "no lawful basis for 'profiling' now"
+        "no lawful basis for 'profiling' at 2023-01-01T00:00:00Z: no basis had held before"
+        " that instant"
     ]
     abroad = check(views, "C-1", "profiling", at=now, recipient="us-cloud")
     assert abroad.allowed

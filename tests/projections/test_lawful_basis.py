@@ -111,8 +111,9 @@ def test_billing_rests_on_legal_obligation_for_ten_years_after_the_contract_ends
     assert bases(views, "billing", "2022-05-14T00:00:00") == ["contract"]
     assert bases(views, "billing", "2022-05-15T00:00:00") == ["legal_obligation"]
     # ten years from the end of the year the contract ended in
-    assert bases(views, "billing", "2032-12-31T23:59:59") == ["legal_obligation"]
-    assert bases(views, "billing", "2033-01-01T00:00:00") == []
+    # ten years from the end of the year in Helsinki (midnight there is 22:00 UTC)
+    assert bases(views, "billing", "2032-12-31T21:59:59") == ["legal_obligation"]
+    assert bases(views, "billing", "2032-12-31T22:00:00") == []
     assert bases(views, "marketing", "2022-06-01T00:00:00") == []
 
 
@@ -129,7 +130,13 @@ def test_overlapping_contracts_keep_the_contract_basis_until_the_last_one_ends(
     views = core.views()
     assert bases(views, "service_delivery", "2022-10-01T00:00:00") == ["contract"]
     assert bases(views, "service_delivery", "2023-01-10T00:00:00") == []
-    assert bases(views, "billing", "2023-02-01T00:00:00") == ["legal_obligation"]
+    # each controller keeps its own billing records after its own contract ended
+    assert bases(views, "billing", "2023-02-01T00:00:00") == ["legal_obligation"] * 2
+    retail = views.basis("C-1", "billing", at=utc("2023-02-01T00:00:00"), known_at=None,
+                         controller=f.RETAIL)  # fmt: skip
+    assert [(b.basis, b.since) for b in retail.bases] == [
+        ("legal_obligation", utc("2022-05-15T00:00:00"))
+    ]
 
 
 def test_a_purpose_added_by_a_later_notice_has_a_basis_only_under_it(

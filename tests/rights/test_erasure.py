@@ -87,8 +87,8 @@ def test_after_the_holds_end_everything_goes_and_the_reference_no_longer_finds_t
     subject_id = customer.subject_id("C-1")
     held = erase(customer, "C-1", reason="request R-17").held
     assert {h.category: h.until for h in held} == {
-        "billing": datetime(2033, 1, 1, tzinfo=UTC),
-        "customer_basic": datetime(2026, 1, 1, tzinfo=UTC),
+        "billing": datetime(2032, 12, 31, 22, tzinfo=UTC),  # 2033-01-01 in Helsinki
+        "customer_basic": datetime(2025, 12, 31, 22, tzinfo=UTC),
     }
     clock.at = datetime(2033, 1, 2, tzinfo=UTC)
     result = erase(customer, "C-1", reason="request R-17, holds ended")

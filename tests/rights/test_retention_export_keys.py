@@ -53,15 +53,18 @@ def test_retention_lists_what_is_due_and_what_is_held_until_when(
 ) -> None:
     found = retention(core, datetime(2024, 3, 1, tzinfo=UTC))
     assert found["cookies"] == ("due", datetime(2023, 2, 1, tzinfo=UTC))  # 13 months after
-    assert found["billing"] == ("held", datetime(2033, 1, 1, tzinfo=UTC))
-    assert found["customer_basic"] == ("held", datetime(2026, 1, 1, tzinfo=UTC))
+    # "the end of the year" is midnight in Helsinki: 22:00 UTC the day before
+    assert found["billing"] == ("held", datetime(2032, 12, 31, 22, tzinfo=UTC))
+    assert found["customer_basic"] == ("held", datetime(2025, 12, 31, 22, tzinfo=UTC))
 
 
 def test_held_categories_go_once_their_date_has_passed(
     core: Core, history: Ledger, clock: FixedClock
 ) -> None:
     later = datetime(2026, 1, 2, tzinfo=UTC)
-    assert retention(core, later)["customer_basic"] == ("due", datetime(2026, 1, 1, tzinfo=UTC))
+    assert retention(core, later)["customer_basic"] == (
+        "due", datetime(2025, 12, 31, 22, tzinfo=UTC),
+    )  # fmt: skip
     assert retention(core, later)["billing"][0] == "held"
 
 

@@ -211,15 +211,8 @@ START = (1, "ContractStarted")
                 ended(3, "2023-01-01", "k-1"),
                 ended(4, "2023-06-01", "k-2", NETWORK),
             ],
-            [
-                (
-                    "contract",
-                    t("2022-01-01"),
-                    t("2023-06-01"),
-                    [START, (3, "ContractEnded"), (2, "ContractStarted"), (4, "ContractEnded")],
-                )
-            ],
-            id="overlapping-contracts-of-both-controllers-merge",
+            [("contract", t("2022-01-01"), t("2023-01-01"), [START, (3, "ContractEnded")])],
+            id="the-network-companys-contract-is-no-basis-for-the-retailer",
         ),
         pytest.param(
             "customer_relationship",
@@ -259,7 +252,7 @@ START = (1, "ContractStarted")
                 (
                     "legal_obligation",
                     t("2023-05-10T12:00"),
-                    t("2034-01-01"),
+                    t("2033-12-31T22:00"),  # midnight in Helsinki
                     [(2, "ContractEnded")],
                 ),
             ],
@@ -303,7 +296,7 @@ START = (1, "ContractStarted")
 def test_basis_intervals_follow_the_subjects_facts_under_one_notice(
     notice: NoticeVersion, purpose: str, facts: list[Fact], expected: list[Summary]
 ) -> None:
-    assert summary(basis_intervals(facts, [notice], purpose)) == expected
+    assert summary(basis_intervals(facts, [notice], purpose, SELLER)) == expected
 
 
 def test_consent_withdrawn_ends_the_consent_interval_at_withdrawal(
@@ -340,7 +333,7 @@ def test_consent_holds_only_from_the_notice_that_lists_the_purpose(
     v2 = make_notice("2023", t("2023-01-01"), with_newsletter)
 
     intervals = basis_intervals(
-        [granted(1, "2022-06-01", "newsletter")], [notice, v2], "newsletter"
+        [granted(1, "2022-06-01", "newsletter")], [notice, v2], "newsletter", SELLER
     )
 
     assert summary(intervals) == [("consent", t("2023-01-01"), None, [GRANT])]
@@ -377,7 +370,7 @@ def test_consecutive_notices_that_allow_consent_give_one_unbroken_interval(
     [
         pytest.param(
             "2022-05-10",
-            [("legal_obligation", t("2022-05-10"), t("2033-01-01"), [(2, "ContractEnded")])],
+            [("legal_obligation", t("2022-05-10"), t("2032-12-31T22:00"), [(2, "ContractEnded")])],
             id="ended-under-the-notice-with-statutory-rules",
         ),
         pytest.param("2023-05-10", [], id="ended-under-a-notice-without-statutory-rules"),
@@ -462,15 +455,19 @@ def test_adding_a_period_keeps_the_offset() -> None:
 @pytest.mark.parametrize(
     ("category", "start", "expected"),
     [
-        pytest.param("billing", "2023-05-10T12:00", "2034-01-01", id="10-years-from-end-of-year"),
-        pytest.param("customer_basic", "2023-01-01", "2027-01-01", id="3-years-from-end-of-year"),
+        pytest.param(
+            "billing", "2023-05-10T12:00", "2033-12-31T22:00", id="10-years-from-end-of-year"
+        ),
+        pytest.param(
+            "customer_basic", "2023-01-01", "2026-12-31T22:00", id="3-years-from-end-of-year"
+        ),
         pytest.param("cookies", "2023-03-15T08:00", "2024-04-15T08:00", id="13-months"),
         pytest.param("profiles", "2023-06-01", "2023-07-01", id="30-days"),
         pytest.param(
             "customer_basic",
             "2023-12-31T22:30",
-            "2027-01-01",
-            id="end-of-year-is-the-utc-year-even-when-helsinki-is-in-the-next",
+            "2027-12-31T22:00",
+            id="end-of-year-is-helsinki-s-year-even-when-utc-is-still-in-the-last",
         ),
     ],
 )
@@ -482,11 +479,139 @@ def test_a_retention_period_ends_after_its_period_counted_from_its_start(
     assert retention_end(rule, t(start)) == t(expected)
 
 
-def test_a_period_is_counted_from_the_given_offsets_utc_instant_at_end_of_year(
+def test_a_period_is_counted_from_the_instants_year_in_helsinki_at_end_of_year(
     notice: NoticeVersion,
 ) -> None:
     rule = notice.index.retention["billing"]
     start = datetime.fromisoformat("2024-01-01T00:30:00+02:00")  # 2023-12-31T22:30Z
 
-    assert retention_end(rule, start) == t("2034-01-01")
-    assert retention_end(rule, start + timedelta(hours=2)) == t("2035-01-01")
+    assert retention_end(rule, start) == t("2034-12-31T22:00")
+    assert retention_end(rule, start - timedelta(hours=1)) == t("2033-12-31T22:00")
+
+
+# --- issue 12: joint controllers, stops, erasure ----------------------------------------
+
+
+def erased(position: int, when: str) -> Fact:
+    """An erasure request of the whole subject (SubjectErased, scope subject)."""
+    return fact(position, "SubjectErased", when)
+
+
+def by_controller(intervals: Sequence[Interval]) -> list[tuple[str | None, str, datetime | None]]:
+    return [(i.controller, i.basis, i.until) for i in intervals]
+
+
+@pytest.mark.parametrize(
+    ("purpose", "controller", "facts", "expected"),
+    [
+        pytest.param(
+            "marketing", None, [started(1, "2022-01-01", controller=NETWORK)], [],
+            id="a-network-contract-is-no-basis-for-the-retailers-marketing",
+        ),
+        pytest.param(
+            "customer_relationship", SELLER, [started(1, "2022-01-01", controller=NETWORK)], [],
+            id="a-network-contract-is-no-basis-for-the-retailers-customer-relationship",
+        ),
+        pytest.param(
+            "billing", None, [started(1, "2022-01-01", controller=NETWORK)],
+            [(NETWORK, "contract", None)],
+            id="a-shared-purpose-answers-for-the-contract-party-only",
+        ),
+        pytest.param(
+            "development", SELLER, [granted(1, "2022-01-01", "development", controller=NETWORK)],
+            [], id="a-consent-given-to-one-controller-is-not-the-others",
+        ),
+        pytest.param(
+            "development", None, [granted(1, "2022-01-01", "development")],
+            [(SELLER, "consent", None), (NETWORK, "consent", None)],
+            id="a-consent-without-controller-is-given-to-every-controller-of-the-purpose",
+        ),
+        pytest.param(
+            "profiling", None,
+            [granted(1, "2022-01-01", "profiling"), objected(2, "2022-03-01", "profiling")],
+            [(SELLER, "consent", t("2022-03-01"))],
+            id="an-objection-to-profiling-related-to-marketing-ends-it",
+        ),
+        pytest.param(
+            "profiling", None, [granted(1, "2022-01-01", "profiling"), objected(2, "2022-03-01")],
+            [(SELLER, "consent", t("2022-03-01"))],
+            id="an-objection-to-marketing-ends-profiling-related-to-it",
+        ),
+        pytest.param(
+            "marketing", None,
+            [started(1, "2022-01-01"), granted(2, "2022-01-01"), withdrawn(3, "2022-03-01")],
+            [(SELLER, "consent", t("2022-03-01")), (SELLER, "contract", t("2022-03-01"))],
+            id="withdrawing-marketing-consent-objects-to-marketing-on-contract-too",
+        ),
+        pytest.param(
+            "profiling", None, [granted(1, "2022-01-01", "profiling"), withdrawn(2, "2022-03-01")],
+            [(SELLER, "consent", t("2022-03-01"))],
+            id="withdrawing-marketing-consent-ends-profiling-related-to-it",
+        ),
+        pytest.param(
+            "development", SELLER,
+            [started(1, "2022-01-01"), granted(2, "2022-01-01", "development"),
+             withdrawn(3, "2022-03-01", "development")],
+            [(SELLER, "consent", t("2022-03-01")), (SELLER, "contract", None)],
+            id="withdrawing-a-consent-that-is-not-direct-marketing-leaves-the-contract",
+        ),
+        pytest.param(
+            "marketing", None, [granted(1, "2022-01-01"), erased(2, "2022-06-01")],
+            [(SELLER, "consent", t("2022-06-01"))],
+            id="an-erasure-request-ends-consent",
+        ),
+        pytest.param(
+            "development", None, [granted(1, "2022-01-01", "development"), erased(2, "2022-06-01")],
+            [(SELLER, "consent", t("2022-06-01")), (NETWORK, "consent", t("2022-06-01"))],
+            id="an-erasure-request-ends-consent-to-a-purpose-that-is-not-marketing",
+        ),
+        pytest.param(
+            "marketing", None, [started(1, "2022-01-01"), erased(2, "2022-06-01")],
+            [(SELLER, "contract", t("2022-06-01"))],
+            id="an-erasure-request-ends-direct-marketing-on-contract",
+        ),
+        pytest.param(
+            "billing", SELLER,
+            [started(1, "2022-01-01"), ended(2, "2022-05-01"), erased(3, "2022-06-01")],
+            [
+                (SELLER, "contract", t("2022-05-01")),
+                (SELLER, "legal_obligation", t("2032-12-31T22:00")),
+            ],
+            id="an-erasure-request-leaves-the-legal-obligation",
+        ),
+        pytest.param(
+            "marketing", None,
+            [granted(1, "2022-01-01"), erased(2, "2022-06-01"), granted(3, "2022-09-01")],
+            [(SELLER, "consent", t("2022-06-01")), (SELLER, "consent", None)],
+            id="a-consent-after-the-erasure-request-starts-a-new-interval",
+        ),
+    ],
+)  # fmt: skip
+def test_bases_are_per_controller_and_end_at_objections_withdrawals_and_erasure(
+    notice: NoticeVersion,
+    purpose: str,
+    controller: str | None,
+    facts: list[Fact],
+    expected: list[tuple[str | None, str, datetime | None]],
+) -> None:
+    assert by_controller(basis_intervals(facts, [notice], purpose, controller)) == expected
+
+
+@pytest.mark.parametrize(
+    ("facts", "ended_by"),
+    [
+        ([granted(1, "2022-01-01"), withdrawn(2, "2022-03-01")], [(2, "ConsentWithdrawn")]),
+        ([started(1, "2022-01-01"), objected(2, "2022-03-01")], [(2, "ObjectionRecorded")]),
+        ([granted(1, "2022-01-01"), erased(2, "2022-03-01")], [(2, "SubjectErased")]),
+        ([started(1, "2022-01-01"), ended(2, "2022-03-01")], [(2, "ContractEnded")]),
+        ([granted(1, "2022-01-01", expires_at=t("2022-03-01"))], [None]),
+    ],
+)
+def test_each_interval_names_the_event_that_ended_it(
+    notice: NoticeVersion, facts: list[Fact], ended_by: list[tuple[int, str] | None]
+) -> None:
+    intervals = basis_intervals(facts, [notice], "marketing", SELLER)
+
+    assert [
+        None if i.ended_by is None else (i.ended_by.position, i.ended_by.type) for i in intervals
+    ] == ended_by

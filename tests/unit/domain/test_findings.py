@@ -12,10 +12,13 @@ from ledger.domain.basis import Evidence, Fact
 from ledger.domain.findings import (
     Agreement,
     Agreements,
+    Erasure,
     Finding,
     judge_automated_decision,
     judge_basis,
     judge_disclosure,
+    judge_erased_use,
+    judge_recorded_after_erasure,
 )
 from ledger.domain.register import NoticeHistory, NoticeVersion
 from schemas.register import Recipient
@@ -55,20 +58,26 @@ def evidence(*events: tuple[int, str]) -> tuple[Evidence, ...]:
     return tuple(Evidence(position, kind) for position, kind in events)
 
 
-def no_basis(purpose: str, *events: tuple[int, str], at: str = AT_ISO) -> Finding:
+def ended_by(kind: str | None) -> str:
+    return "" if kind is None else f" (the last basis was ended by {kind})"
+
+
+def no_basis(
+    purpose: str, *events: tuple[int, str], at: str = AT_ISO, ended: str | None = None
+) -> Finding:
     return Finding(
         "no_lawful_basis",
-        f"no lawful basis for purpose {purpose!r} at {at}",
+        f"no lawful basis for purpose {purpose!r} at {at}{ended_by(ended)}",
         purpose=purpose,
         notice_version=V1,
         evidence=evidence(*events),
     )
 
 
-def no_consent(purpose: str, *events: tuple[int, str]) -> Finding:
+def no_consent(purpose: str, *events: tuple[int, str], ended: str | None = None) -> Finding:
     return Finding(
         "processing_without_consent",
-        f"no consent for purpose {purpose!r} at {AT_ISO}",
+        f"no consent for purpose {purpose!r} at {AT_ISO}{ended_by(ended)}",
         purpose=purpose,
         notice_version=V1,
         evidence=evidence(*events),
@@ -94,7 +103,12 @@ def no_consent(purpose: str, *events: tuple[int, str]) -> Finding:
             "customer_relationship",
             [started(1, "2022-01-01"), ended(2, "2023-05-10")],
             AT,
-            no_basis("customer_relationship", (1, "ContractStarted"), (2, "ContractEnded")),
+            no_basis(
+                "customer_relationship",
+                (1, "ContractStarted"),
+                (2, "ContractEnded"),
+                ended="ContractEnded",
+            ),
             id="contract-ended-for-a-contract-only-purpose",
         ),
         pytest.param("lottery", [], AT, no_basis("lottery"), id="purpose-not-in-the-notice"),
@@ -103,7 +117,12 @@ def no_consent(purpose: str, *events: tuple[int, str]) -> Finding:
             "profiling",
             [granted(1, "2023-01-10"), withdrawn(2, "2023-03-01")],
             AT,
-            no_consent("profiling", (1, "ConsentGranted"), (2, "ConsentWithdrawn")),
+            no_consent(
+                "profiling",
+                (1, "ConsentGranted"),
+                (2, "ConsentWithdrawn"),
+                ended="ConsentWithdrawn",
+            ),
             id="consent-only-withdrawn",
         ),
         pytest.param(
@@ -121,6 +140,7 @@ def no_consent(purpose: str, *events: tuple[int, str]) -> Finding:
                 (1, "ContractStarted"),
                 (3, "ConsentGranted"),
                 (4, "ConsentWithdrawn"),
+                ended="ConsentWithdrawn",
             ),
             id="evidence-is-this-purposes-and-purposeless-facts-up-to-the-instant",
         ),
@@ -142,6 +162,7 @@ def no_consent(purpose: str, *events: tuple[int, str]) -> Finding:
                 (4, "ConsentWithdrawn"),
                 (5, "ConsentGranted"),
                 (6, "ConsentWithdrawn"),
+                ended="ConsentWithdrawn",
             ),
             id="evidence-is-the-last-five-facts",
         ),
@@ -302,3 +323,116 @@ def test_an_automated_decision_the_notice_in_force_denies_is_a_finding(
     v2 = make_notice("2024", t("2024-01-01"), with_automated_decisions)
 
     assert judge_automated_decision(NoticeHistory([notice, v2]), t(at)) == expected
+
+
+# --- issue 12: controllers and erasure -----------------------------------------------
+
+NETWORK = "1993667-7"
+RETAIL = "0209628-8"
+
+
+def network_contract(position: int, when: str) -> Fact:
+    return fact(position, "ContractStarted", when, controller=NETWORK, contract="n-1")
+
+
+@pytest.mark.parametrize(
+    ("purpose", "controller", "expected_rule"),
+    [
+        pytest.param("customer_relationship", RETAIL, "no_lawful_basis", id="retailer-has-none"),
+        pytest.param("customer_relationship", NETWORK, None, id="network-company-has-its-own"),
+        pytest.param("marketing", None, "no_lawful_basis", id="marketing-is-the-retailers"),
+    ],
+)
+def test_a_contract_with_one_controller_is_no_basis_for_the_others_processing(
+    notices: NoticeHistory, purpose: str, controller: str | None, expected_rule: str | None
+) -> None:
+    found = judge_basis([network_contract(1, "2022-01-01")], notices, purpose, t(AT), controller)
+
+    assert (None if found is None else found.rule) == expected_rule
+
+
+def erasure(erased: tuple[str, ...], held: dict[str, datetime | None]) -> Erasure:
+    return Erasure(7, t("2023-01-01"), "subject", frozenset(erased), held)
+
+
+HOLD_ENDS = t("2033-01-01")
+
+
+@pytest.mark.parametrize(
+    ("categories", "purpose", "recorded", "expected"),
+    [
+        pytest.param(["cookies"], "marketing", {}, ["erased_data_used"], id="erased-category"),
+        pytest.param(
+            ["cookies"], "marketing", {"cookies": t("2023-02-01")}, [],
+            id="recorded-again-after-the-erasure-is-new-data",
+        ),
+        pytest.param(
+            ["billing"], "marketing", {}, ["held_data_used_outside_hold"],
+            id="held-category-for-another-purpose",
+        ),
+        pytest.param(["billing"], "billing", {}, [], id="held-category-for-the-holds-purpose"),
+        pytest.param(
+            ["billing", "cookies"], "billing", {}, ["erased_data_used"],
+            id="each-category-judged",
+        ),
+        pytest.param(["web_logs"], "marketing", {}, [], id="a-category-the-erasure-did-not-name"),
+    ],
+)  # fmt: skip
+def test_erased_and_held_data_are_judged_after_an_erasure(
+    notices: NoticeHistory,
+    categories: list[str],
+    purpose: str,
+    recorded: dict[str, datetime],
+    expected: list[str],
+) -> None:
+    found = judge_erased_use(
+        [erasure(("cookies",), {"billing": HOLD_ENDS})], recorded, categories,
+        purpose=purpose, at=t(AT), notices=notices,
+    )  # fmt: skip
+
+    assert [f.rule for f in found] == expected
+    assert all(f.evidence == (Evidence(7, "SubjectErased"),) for f in found)
+
+
+def test_held_data_used_after_its_hold_ended_is_a_finding(notices: NoticeHistory) -> None:
+    held = erasure((), {"billing": t("2023-03-01")})
+
+    [found] = judge_erased_use(
+        [held], {}, ["billing"], purpose="billing", at=t(AT), notices=notices
+    )
+
+    assert found.rule == "held_data_used_outside_hold"
+    assert "ended" in found.message
+
+
+def test_nothing_before_the_erasure_is_judged_by_it(notices: NoticeHistory) -> None:
+    found = judge_erased_use(
+        [erasure(("cookies",), {})], {}, ["cookies"],
+        purpose="marketing", at=t("2022-12-31"), notices=notices,
+    )  # fmt: skip
+
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    ("facts", "scope", "expected"),
+    [
+        pytest.param([], "subject", "data_recorded_after_erasure", id="after-an-erasure-request"),
+        pytest.param([], "retention", None, id="after-a-retention-erasure"),
+        pytest.param(
+            [network_contract(9, "2023-03-01")], "subject", None, id="the-subject-came-back"
+        ),
+        pytest.param(
+            [network_contract(9, "2022-03-01")], "subject", "data_recorded_after_erasure",
+            id="a-contract-before-the-erasure-does-not-count",
+        ),
+    ],
+)  # fmt: skip
+def test_personal_data_recorded_after_an_erasure_request_is_a_finding(
+    notices: NoticeHistory, facts: list[Fact], scope: str, expected: str | None
+) -> None:
+    erased = Erasure(7, t("2023-01-01"), scope, frozenset({"cookies"}), {})
+
+    found = judge_recorded_after_erasure([erased], facts, t(AT), notices)
+
+    assert (None if found is None else found.rule) == expected

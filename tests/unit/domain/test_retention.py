@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import ValidationError
@@ -20,6 +21,11 @@ SELLER = "0209628-8"
 def t(text: str) -> datetime:
     """An instant in UTC: ``t("2023-05-10T12:00")``."""
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def new_year(year: int) -> datetime:
+    """The first instant of ``year`` in Helsinki, in UTC (22:00 the day before)."""
+    return datetime(year, 1, 1, tzinfo=ZoneInfo("Europe/Helsinki")).astimezone(UTC)
 
 
 def fact(position: int, kind: str, when: str, **values: Any) -> Fact:
@@ -84,22 +90,20 @@ BILLING_ENDED = (started(1, "2022-01-01"), ended(2, "2023-05-10T12:00"))
             id="recorded-never-is-never-due",
         ),
         pytest.param(
-            Case("correspondence", "2029-12-31T23:59", last_recorded="2023-05-10"),
-            Status("correspondence", False, True, t("2023-05-10"), t("2030-01-01"), FROM_RECORDED),
+            Case("correspondence", "2029-12-31T21:59", last_recorded="2023-05-10"),
+            Status("correspondence", False, True, t("2023-05-10"), new_year(2030), FROM_RECORDED),
             id="recorded-held-by-the-accounting-act",
         ),
         pytest.param(
-            Case("billing", "2033-12-31T23:59", facts=BILLING_ENDED),
+            Case("billing", "2033-12-31T21:59", facts=BILLING_ENDED),
             Status(
-                "billing", False, True, t("2023-05-10T12:00"), t("2034-01-01"), FROM_CONTRACT_END
+                "billing", False, True, t("2023-05-10T12:00"), new_year(2034), FROM_CONTRACT_END
             ),
             id="contract-ended-held-by-the-accounting-act",
         ),
         pytest.param(
-            Case("billing", "2034-01-01", facts=BILLING_ENDED),
-            Status(
-                "billing", True, True, t("2023-05-10T12:00"), t("2034-01-01"), FROM_CONTRACT_END
-            ),
+            Case("billing", "2033-12-31T22:00", facts=BILLING_ENDED),
+            Status("billing", True, True, t("2023-05-10T12:00"), new_year(2034), FROM_CONTRACT_END),
             id="contract-ended-due-when-the-hold-ends",
         ),
         pytest.param(
@@ -137,7 +141,7 @@ BILLING_ENDED = (started(1, "2022-01-01"), ended(2, "2023-05-10T12:00"))
                 ),
             ),
             Status(
-                "metering_point", False, True, t("2023-05-10"), t("2030-01-01"), FROM_CONTRACT_END
+                "metering_point", False, True, t("2023-05-10"), new_year(2030), FROM_CONTRACT_END
             ),
             id="counted-from-the-last-contracts-end",
         ),

@@ -87,7 +87,32 @@ PROFILE = {
     "purpose": "profiling",
     "fields": {"segment": "family", "score": 0.7},
 }
-DISCLOSURE = {"recipient": "print-house", "categories": ["billing"], "purpose": "billing"}
+RETAIL, NETWORK = "0209628-8", "1993667-7"
+DISCLOSURE = {
+    "recipient": "print-house", "categories": ["billing"], "purpose": "billing",
+    "controller": RETAIL,
+}  # fmt: skip
+PROCESSING = {
+    "purpose": "marketing",
+    "categories": ["customer_basic"],
+    "activity": "newsletter_sent",
+}
+BOTH = f"{RETAIL}, {NETWORK}"
+
+
+def controller_required(purpose: str) -> tuple[Any, str, str]:
+    message = (
+        f"purpose {purpose!r} belongs to controllers {BOTH} in notice {V1}:"
+        " name one in data.controller"
+    )
+    return (rules.CONTROLLER_REQUIRED, "data.controller", message)
+
+
+def not_for_purpose(purpose: str, controller: str) -> tuple[Any, str, str]:
+    message = f"purpose {purpose!r} is not a purpose of controller {controller} in notice {V1}"
+    return (rules.CONTROLLER_NOT_FOR_PURPOSE, "data.controller", message)
+
+
 RECIPIENT = {
     "id": "mailer",
     "name": "Newsletter mail service",
@@ -332,6 +357,64 @@ UNKNOWN_SOURCE = (Rule.UNKNOWN_SOURCE, "source", f"source 'fax' is not in notice
             unknown_category("data.derived_from.1", "hobbies"),
         ),
         case("disclosure-ok", "DataDisclosed", DISCLOSURE),
+        case(
+            "disclosure-for-a-purpose-of-both-controllers-names-one",
+            "DataDisclosed",
+            {k: v for k, v in DISCLOSURE.items() if k != "controller"},
+            controller_required("billing"),
+        ),
+        case(
+            "disclosure-by-a-controller-whose-purpose-it-is-not",
+            "DataDisclosed",
+            {
+                **DISCLOSURE,
+                "recipient": "it-services",
+                "purpose": "marketing",
+                "controller": NETWORK,
+            },
+            not_for_purpose("marketing", NETWORK),
+        ),
+        case("processing-of-a-one-controller-purpose-implies-it", "DataProcessed", PROCESSING),
+        case(
+            "processing-by-the-named-controller",
+            "DataProcessed",
+            {**PROCESSING, "controller": RETAIL, "reference": "campaign-7"},
+        ),
+        case(
+            "processing-checks-purpose-categories-and-controller",
+            "DataProcessed",
+            {**PROCESSING, "purpose": "billing", "categories": ["shoes"]},
+            unknown_category("data.categories.0", "shoes"),
+            controller_required("billing"),
+        ),
+        case(
+            "processing-by-the-wrong-controller",
+            "DataProcessed",
+            {**PROCESSING, "controller": NETWORK},
+            not_for_purpose("marketing", NETWORK),
+        ),
+        case(
+            "consent-to-a-controller-whose-purpose-it-is-not",
+            "ConsentGranted",
+            {**CONSENT, "controller": NETWORK},
+            not_for_purpose("marketing", NETWORK),
+        ),
+        case(
+            "consent-to-the-joint-controllers-of-a-shared-purpose",
+            "ConsentGranted",
+            {**CONSENT, "purpose": "development"},
+        ),
+        case(
+            "objection-to-an-unknown-controller",
+            "ObjectionRecorded",
+            {"purpose": "marketing", "controller": UNKNOWN_BUSINESS_ID},
+            (
+                Rule.UNKNOWN_CONTROLLER,
+                "data.controller",
+                f"controller {UNKNOWN_BUSINESS_ID} is not in notice {V1}",
+            ),
+        ),
+        case("withdrawal-addressed-to-every-controller", "ConsentWithdrawn", WITHDRAWAL),
         case(
             "disclosure-purpose-outside-agreement-is-a-finding-not-a-violation",
             "DataDisclosed",

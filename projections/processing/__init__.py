@@ -1,0 +1,1 @@
+"""In-house processing (DataProcessed): what was done with whose data, for what."""
