@@ -98,6 +98,21 @@ class SubjectNotFound(NotFound):
     """No subject has this reference (or it was erased)."""
 
 
+class NotKnown(NotFound):
+    """A query names a purpose, category, field or recipient the register never knew (exit 4).
+
+    Known means defined in a published notice version (any, so a purpose dropped
+    later is still a question about the past) or, for a recipient, registered.
+    ``rule`` is a ``Rule`` code and ``field`` the argument concerned, as the
+    library names it (a face may rename it to its own option).
+    """
+
+    def __init__(self, message: str, *, rule: str, field: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.field = field
+
+
 class ConfigurationError(LedgerError):
     """A bad store URL, register file, key file or environment setting."""
 

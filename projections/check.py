@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from projections.lawful_basis.view import restriction_problems
 from projections.queries import Views
 from projections.recipients.view import agreement_at
 from schemas.answers import AgreementAnswer, BasisInterval, CheckAnswer
@@ -75,8 +76,15 @@ def check(
     """Whether processing (and the disclosure) would be allowed at ``at``, and why not.
 
     ``controller``: the controller that would process; None: any controller of the
-    purpose (the basis answer's ``by_controller`` tells which).
+    purpose (the basis answer's ``by_controller`` tells which). A purpose, recipient or
+    category the register never knew is ``NotKnown`` (a question without an answer),
+    not a problem of the answer.
     """
+    views.known_purpose(purpose)
+    if recipient is not None:
+        views.known_recipient(recipient)
+    if categories:
+        views.known_categories(categories)
     basis = views.basis(subject, purpose, at=at, known_at=None, controller=controller)
     problems = [] if basis.lawful else [_no_basis(views, subject, purpose, at, controller)]
     agreement = None
@@ -89,6 +97,7 @@ def check(
             c for c, fields in held.fields.items() if any(not v.erased for v in fields.values())
         }
         problems += [f"the subject has no {c!r} data" for c in categories if c not in available]
+    problems += restriction_problems(basis, categories or None)  # last: Art. 18
     return CheckAnswer(
         subject=subject, purpose=purpose, at=at, allowed=not problems, problems=problems,
         basis=basis, recipient=agreement, categories=categories,

@@ -6,9 +6,12 @@ what was appended since), so a command run right after an append sees it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from ledger.appending.application import Ledger
+from ledger.domain.rules import shown_id, shown_name
+from ledger.errors import NotKnown, Rule
 from ledger.persistence.views import ViewStore
 from projections.audit_trail.view import list_trail
 from projections.disclosures.view import breach, list_disclosures
@@ -37,6 +40,45 @@ class Views:
         if catch_up:
             self.runner.catch_up()
 
+    # --- names a question may use: defined in any published notice version ----------
+
+    def known_purpose(self, purpose: str) -> None:
+        """Refuse a purpose no published notice version defines (``NotKnown``)."""
+        if not any(purpose in n.index.purposes for n in self.ledger.notices.versions):
+            msg = f"unknown purpose {_shown(purpose)}: no published notice version defines it"
+            raise NotKnown(msg, rule=Rule.UNKNOWN_PURPOSE, field="purpose")
+
+    def known_categories(self, categories: Iterable[str], *, field: str = "categories") -> None:
+        """Refuse categories no published notice version defines, naming each (safely)."""
+        versions = self.ledger.notices.versions
+        unknown = sorted(
+            {c for c in categories if not any(c in n.index.categories for n in versions)}
+        )
+        if unknown:
+            names = ", ".join(_shown(c) for c in unknown)
+            msg = f"unknown category {names}: no published notice version defines it"
+            raise NotKnown(msg, rule=Rule.UNKNOWN_CATEGORY, field=field)
+
+    def known_data_field(self, name: str) -> None:
+        """Refuse a field name that no category of any published notice version holds."""
+        categories = (c for n in self.ledger.notices.versions for c in n.index.categories.values())
+        if not any(name in c.fields for c in categories):
+            msg = f"unknown field {_shown(name)}: no category of a published notice version has it"
+            raise NotKnown(msg, rule=Rule.UNKNOWN_DATA_FIELD, field="field")
+
+    def known_recipient(self, recipient: str) -> None:
+        """Refuse a recipient that no notice version names and no event registered."""
+        if any(recipient in n.index.recipients for n in self.ledger.notices.versions):
+            return
+        if recipient not in self.ledger.registered_recipients():
+            msg = (
+                f"unknown recipient {shown_id(recipient)}: neither in a published notice"
+                " version nor registered"
+            )
+            raise NotKnown(msg, rule=Rule.UNKNOWN_RECIPIENT, field="recipient")
+
+    # --- answers --------------------------------------------------------------------
+
     def trail(self, subject: str) -> TrailAnswer:
         """Every event of the subject in order."""
         subject_id = self.ledger.subject_id(subject)
@@ -61,7 +103,9 @@ class Views:
         return FindingsAnswer(since=since, findings=found)
 
     def lineage(self, subject: str, field: str | None = None) -> LineageAnswer:
-        """Each datum's source, changes, derivations and recipients."""
+        """Each datum's source, changes, derivations and recipients (of ``field`` only)."""
+        if field is not None:
+            self.known_data_field(field)
         data = get_lineage(self.store, self.ledger.subject_id(subject), field)
         return LineageAnswer(subject=subject, data=data)
 
@@ -76,6 +120,10 @@ class Views:
         by_subject: bool = False,
     ) -> DisclosuresAnswer:
         """Disclosures matching the filters; ``by_subject`` adds the breach summary."""
+        if recipient is not None:
+            self.known_recipient(recipient)
+        if category is not None:
+            self.known_categories([category], field="category")
         subject_id = None if subject is None else self.ledger.subject_id(subject)
         found = list_disclosures(
             self.store, self.ledger.ledger_recorder.select_refs, recipient=recipient,
@@ -97,6 +145,7 @@ class Views:
         controller: str | None = None,
     ) -> BasisAnswer:
         """The lawful basis for the purpose at ``at`` (for ``controller``), with evidence."""
+        self.known_purpose(purpose)
         return get_basis(
             self.store,
             self.ledger.leaf_hashes,
@@ -108,3 +157,9 @@ class Views:
             timeline=timeline,
             controller=controller,
         )
+
+
+def _shown(name: str) -> str:
+    """A register name quoted, or an unsafe one by its length only (never personal data)."""
+    shown = shown_name(name)
+    return repr(shown) if shown == name else shown

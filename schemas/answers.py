@@ -105,6 +105,17 @@ class ProcessedBasis(Frozen):
     hash: str = Field(description="RFC 9162 leaf hash (hex) of the event as stored.")
 
 
+class RestrictionRef(Frozen):
+    """A restriction of processing (Art. 18) standing at the instant asked about."""
+
+    event: EvidenceRef = Field(description="The ProcessingRestricted that restricted it.")
+    since: datetime
+    categories: list[str] = Field(
+        description="The categories it still restricts then (a lift may have freed some)."
+    )
+    controller: str | None = Field(description="The controller it binds; null: every one.")
+
+
 class ControllerBasis(Frozen):
     """Whether processing was lawful for one controller of the purpose."""
 
@@ -139,6 +150,16 @@ class BasisAnswer(Frozen):
             "The subject's in-house processing for the purpose up to `at` (DataProcessed),"
             " each with the bases that held at its own instant for its controller."
         ),
+    )
+    restricted: bool = Field(
+        False,
+        description=(
+            "Processing of some of the subject's data is restricted at `at` (Art. 18): it"
+            " may only be stored. `lawful` still tells whether a basis holds."
+        ),
+    )
+    restrictions: list[RestrictionRef] = Field(
+        default_factory=list, description="The restrictions standing at `at`."
     )
 
 

@@ -179,6 +179,45 @@ class DataProcessedData(Frozen):
     controller: BusinessId | None = Field(None, description=CONTROLLER_DOC, exclude_if=_absent)
 
 
+RESTRICTION_CATEGORIES_DOC = "The categories restricted; null: all of the subject's data."
+
+
+class ProcessingRestrictedData(Frozen):
+    """Processing of the subject's data is restricted (Art. 18(1)) from occurred_at.
+
+    While it stands the controller may only store the data: any other processing of
+    a restricted category (a disclosure, in-house processing, a profile, an automated
+    decision) is recorded and flagged ``processing_while_restricted``.
+    """
+
+    categories: tuple[Code, ...] | None = Field(
+        None, min_length=1, description=RESTRICTION_CATEGORIES_DOC, exclude_if=_absent
+    )
+    reason: Text = Field(description="Why, e.g. 'accuracy contested'; no personal data.")
+    controller: BusinessId | None = Field(
+        None,
+        description="The controller that restricts; null: every controller.",
+        exclude_if=_absent,
+    )
+
+
+class RestrictionLiftedData(Frozen):
+    """A restriction of processing ends (Art. 18(3)) for the categories named, from occurred_at."""
+
+    categories: tuple[Code, ...] | None = Field(
+        None,
+        min_length=1,
+        description="The categories whose restriction is lifted; null: all of them.",
+        exclude_if=_absent,
+    )
+    reason: Text = Field(description="Why, e.g. 'accuracy verified'; no personal data.")
+    controller: BusinessId | None = Field(
+        None,
+        description="The controller that lifts it; null: every controller.",
+        exclude_if=_absent,
+    )
+
+
 class RecipientRegisteredData(Recipient):
     """A recipient and its agreement: purposes, country, transfer safeguard.
 
@@ -245,6 +284,7 @@ class FindingRecordedData(Frozen):
         "held_data_used_outside_hold",
         "data_recorded_after_erasure",
         "consent_under_wrong_notice",
+        "processing_while_restricted",
     ]
     message: Text
     event: FindingEvidence = Field(description="The event that was judged.")
@@ -332,6 +372,16 @@ class DataProcessedLine(_SubjectLine):
     data: DataProcessedData
 
 
+class ProcessingRestrictedLine(_SubjectLine):
+    type: Literal["ProcessingRestricted"]
+    data: ProcessingRestrictedData
+
+
+class RestrictionLiftedLine(_SubjectLine):
+    type: Literal["RestrictionLifted"]
+    data: RestrictionLiftedData
+
+
 class RecipientRegisteredLine(_Line):
     type: Literal["RecipientRegistered"]
     data: RecipientRegisteredData
@@ -359,6 +409,8 @@ AppendLine = Annotated[
     | ProfileDerivedLine
     | DataDisclosedLine
     | DataProcessedLine
+    | ProcessingRestrictedLine
+    | RestrictionLiftedLine
     | RecipientRegisteredLine
     | RecipientEndedLine
     | AutomatedDecisionMadeLine,
@@ -453,6 +505,16 @@ class DataProcessed(LedgerEvent):
     data: DataProcessedData
 
 
+class ProcessingRestricted(LedgerEvent):
+    type: Literal["ProcessingRestricted"] = "ProcessingRestricted"
+    data: ProcessingRestrictedData
+
+
+class RestrictionLifted(LedgerEvent):
+    type: Literal["RestrictionLifted"] = "RestrictionLifted"
+    data: RestrictionLiftedData
+
+
 class RecipientRegistered(LedgerEvent):
     type: Literal["RecipientRegistered"] = "RecipientRegistered"
     data: RecipientRegisteredData
@@ -497,6 +559,8 @@ EVENT_TYPES: dict[str, type[LedgerEvent]] = {
         ProfileDerived,
         DataDisclosed,
         DataProcessed,
+        ProcessingRestricted,
+        RestrictionLifted,
         RecipientRegistered,
         RecipientEnded,
         AutomatedDecisionMade,

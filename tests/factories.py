@@ -98,6 +98,25 @@ def processed(subject: str, purpose: str = "marketing", **kw: Any) -> dict[str, 
     return line("DataProcessed", subject, data, **kw)
 
 
+def _restriction(kind: str, subject: str, kw: dict[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = {"reason": kw.pop("reason", "accuracy contested")}
+    for name in ("categories", "controller"):
+        if name in kw:
+            data[name] = kw.pop(name)
+    return line(kind, subject, data, **kw)
+
+
+def restricted(subject: str, **kw: Any) -> dict[str, Any]:
+    """A ProcessingRestricted line (Art. 18): by default of all the subject's data."""
+    return _restriction("ProcessingRestricted", subject, kw)
+
+
+def restriction_lifted(subject: str, **kw: Any) -> dict[str, Any]:
+    """A RestrictionLifted line: by default of all the subject's data."""
+    kw.setdefault("reason", "accuracy verified")
+    return _restriction("RestrictionLifted", subject, kw)
+
+
 def recipient_registered(rid: str = "mailer", country: str = "FI", **kw: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": rid,

@@ -3,8 +3,9 @@
 The judge loads, in one query, the stored streams of the subjects whose lines need
 judging (disclosures, processing, recorded personal data), keeps their basis facts,
 erasures and the recipients' agreements up to date line by line as the batch goes
-on, and returns the findings of each line; the application appends one ``FindingRecorded`` event per
-finding right after the judged event, in the same transaction.
+on (restrictions of processing too), and returns the findings of each line; the
+application appends one ``FindingRecorded`` event per finding right after the judged
+event, in the same transaction.
 """
 
 from __future__ import annotations
@@ -19,7 +20,13 @@ from uuid import UUID
 import orjson
 
 from ledger.appending.batch import ParsedLine
-from ledger.domain.basis import BASIS_TYPES, ERASURE, Fact
+from ledger.domain.basis import (
+    BASIS_TYPES,
+    ERASURE,
+    RESTRICTION_TYPES,
+    Fact,
+    Restriction,
+)
 from ledger.domain.findings import (
     Agreement,
     Agreements,
@@ -31,6 +38,7 @@ from ledger.domain.findings import (
     judge_disclosure,
     judge_erased_use,
     judge_recorded_after_erasure,
+    judge_restriction,
 )
 from ledger.domain.register import NoticeHistory
 from ledger.persistence.mapper import PydanticMapper, as_uuid
@@ -75,6 +83,17 @@ class SubjectHistory:
     facts: list[Fact] = field(default_factory=list)
     last_recorded: dict[str, datetime] = field(default_factory=dict)
     erasures: list[Erasure] = field(default_factory=list)
+    restrictions: list[Restriction] = field(default_factory=list)
+
+
+def restriction(version: int, kind: str, occurred_at: datetime, data: Any) -> Restriction:
+    """The judge's view of a ``ProcessingRestricted`` or ``RestrictionLifted`` (model or dict)."""
+    values: dict[str, Any] = data if isinstance(data, dict) else data.model_dump()
+    categories = values.get("categories")
+    return Restriction(
+        version, kind, occurred_at,
+        None if categories is None else tuple(categories), values.get("controller"),
+    )  # fmt: skip
 
 
 def erasure(version: int, occurred_at: datetime, data: dict[str, Any]) -> Erasure:
@@ -99,12 +118,17 @@ def read_histories(
             row.topic not in BASIS_TYPES
             and row.topic not in ev.SEALED_TYPES
             and row.topic != ERASURE
+            and row.topic not in RESTRICTION_TYPES
         ):
             continue
         state = mapper.upcast(row.topic, orjson.loads(row.state))
         occurred = datetime.fromisoformat(state["occurred_at"])
         history = out[as_uuid(row.originator_id)]
-        if row.topic == ERASURE:
+        if row.topic in RESTRICTION_TYPES:
+            history.restrictions.append(
+                restriction(row.originator_version, row.topic, occurred, state["data"])
+            )
+        elif row.topic == ERASURE:
             history.erasures.append(erasure(row.originator_version, occurred, state["data"]))
             if state["data"]["scope"] == "subject":
                 recorded = datetime.fromisoformat(state["recorded_at"])
@@ -169,6 +193,10 @@ class Judge:
             self.agreements.add(line.data.id, Agreement(at, None, version))
         elif line.type in BASIS_TYPES and p.subject_id in self.facts:
             self.facts[p.subject_id].append(fact(version, line.type, at, now, line.data))
+        elif line.type in RESTRICTION_TYPES and p.subject_id in self.facts:
+            self.histories[p.subject_id].restrictions.append(
+                restriction(version, line.type, at, line.data)
+            )
         if isinstance(line, ev.ConsentGrantedLine):
             d = line.data
             wrong = judge_consent_notice(d.purpose, d.notice_version, at, self.notices)
@@ -199,9 +227,14 @@ class Judge:
             history.erasures, history.last_recorded, used,
             purpose=d.purpose, at=at, notices=self.notices,
         )  # fmt: skip
-        found.append(
-            judge_basis(facts, self.notices, d.purpose, at, getattr(d, "controller", None))
-        )
+        controller = getattr(d, "controller", None)
+        found.append(judge_basis(facts, self.notices, d.purpose, at, controller))
+        named = None if isinstance(line, ev.AutomatedDecisionMadeLine) else used
+        restricted = judge_restriction(
+            history.restrictions, named, purpose=d.purpose, at=at, notices=self.notices,
+            controller=controller,
+        )  # fmt: skip
+        found.append(restricted)
         if isinstance(line, ev.DataDisclosedLine):
             found = [f if f is None else replace(f, recipient=d.recipient) for f in found]
         return [f for f in found if f is not None]

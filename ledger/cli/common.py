@@ -26,6 +26,7 @@ from ledger.errors import (
     LedgerError,
     NotFound,
     NotInitialised,
+    NotKnown,
     StoreError,
     StoreUnavailable,
     SubjectNotFound,
@@ -90,14 +91,14 @@ def problem(rule: str, message: str, field: str | None = None) -> dict[str, Any]
 
 def error_rule(error: LedgerError) -> str:
     """The rule code of an error raised on purpose."""
-    if isinstance(error, InvalidRequest):
+    if isinstance(error, InvalidRequest | NotKnown):
         return str(error.rule)
     return next(rule for kind, rule in ERROR_RULES if isinstance(error, kind))
 
 
 def error_field(error: LedgerError) -> str | None:
     """The option or argument an error is about, where it names one."""
-    return error.field if isinstance(error, InvalidRequest) else None
+    return error.field if isinstance(error, InvalidRequest | NotKnown) else None
 
 
 # --- streams ----------------------------------------------------------------------

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ledger.cli.common import EXIT_OK, Io, command, problem, table, timestamp
 from ledger.cli.read import views_of
 from ledger.cli.times import human_time
+from ledger.errors import NotKnown
 from projections.check import check
+from projections.lawful_basis.view import restriction_problems
 from schemas.answers import CheckAnswer
 
 
 def cmd_check(args: argparse.Namespace, io: Io) -> int:
     """May this be done now? The basis answer plus the recipient's agreement and transfer."""
-    with views_of(args) as views:
+    with views_of(args) as views, _as_options("recipient", "categories"):
         categories = args.categories.split(",") if args.categories else None
         answer = check(
             views, args.subject, args.purpose, at=args.at or views.ledger.clock.now(),
@@ -51,7 +55,10 @@ def check_problems(answer: CheckAnswer) -> list[dict[str, Any]]:
                 codes.append(("disclosure_outside_agreement", "purpose"))
             if agreement.outside_eea and agreement.safeguard is None:
                 codes.append(("transfer_without_safeguard", "recipient"))
-    codes += [("no_data_in_category", "categories")] * (len(answer.problems) - len(codes))
+    restricted = len(restriction_problems(answer.basis, answer.categories or None))
+    missing = len(answer.problems) - len(codes) - restricted
+    codes += [("no_data_in_category", "categories")] * missing
+    codes += [("processing_while_restricted", "categories")] * restricted
     return [
         problem(rule, message, field)
         for (rule, field), message in zip(codes, answer.problems, strict=True)
@@ -76,7 +83,7 @@ def cmd_findings(args: argparse.Namespace, io: Io) -> int:
 
 def cmd_lineage(args: argparse.Namespace, io: Io) -> int:
     """Each datum's source, changes, what was derived from it and who received it."""
-    with views_of(args) as views:
+    with views_of(args) as views, _as_options("field"):
         answer = views.lineage(args.subject, args.field)
     if args.json:
         io.json(answer.model_dump(mode="json"))
@@ -96,7 +103,7 @@ def cmd_lineage(args: argparse.Namespace, io: Io) -> int:
 
 def cmd_disclosures(args: argparse.Namespace, io: Io) -> int:
     """Disclosures by recipient, subject, category and period; --breach lists subjects."""
-    with views_of(args) as views:
+    with views_of(args) as views, _as_options("recipient", "category"):
         answer = views.disclosures(
             recipient=args.recipient, subject=args.subject, category=args.category,
             since=args.since, until=args.until, by_subject=args.breach,
@@ -112,6 +119,17 @@ def cmd_disclosures(args: argparse.Namespace, io: Io) -> int:
             io, ["position", "occurred_at", "subject", "recipient", "purpose", "categories"], rows
         )
     return EXIT_OK
+
+
+@contextmanager
+def _as_options(*names: str) -> Iterator[None]:
+    """An unknown name given by an option is reported as that option (``--recipient``)."""
+    try:
+        yield
+    except NotKnown as e:
+        if e.field in names:
+            e.field = f"--{e.field}"
+        raise
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:

@@ -51,6 +51,12 @@ it ends consent and, for direct marketing, every basis. Callers keep only those.
 
 STOP_TYPES = frozenset({"ObjectionRecorded", "ConsentWithdrawn"})
 
+RESTRICTED = "ProcessingRestricted"
+LIFTED = "RestrictionLifted"
+RESTRICTION_TYPES = frozenset({RESTRICTED, LIFTED})
+"""Art. 18: while a restriction stands, the data may only be stored. A restriction is
+no basis fact: the bases stay as they are, processing is restricted beside them."""
+
 
 @dataclass(frozen=True, slots=True)
 class Fact:
@@ -93,6 +99,52 @@ class Interval:
     def holds_at(self, at: datetime) -> bool:
         """Whether ``at`` falls inside the interval."""
         return self.since <= at and (self.until is None or at < self.until)
+
+
+@dataclass(frozen=True, slots=True)
+class Restriction:
+    """A ``ProcessingRestricted`` or ``RestrictionLifted`` of one subject.
+
+    ``categories`` None: all of the subject's data; ``controller`` None: every controller.
+    """
+
+    position: int
+    type: str
+    occurred_at: datetime
+    categories: tuple[str, ...] | None = None
+    controller: str | None = None
+
+    def covers(self, category: str, controller: str | None) -> bool:
+        """Whether it concerns ``category`` of ``controller`` (None: any controller)."""
+        return (self.categories is None or category in self.categories) and (
+            self.controller is None or controller is None or self.controller == controller
+        )
+
+
+def restricted_at(
+    restrictions: Iterable[Restriction],
+    categories: Iterable[str],
+    controller: str | None,
+    at: datetime,
+) -> dict[str, Evidence]:
+    """Each of ``categories`` whose processing is restricted at ``at``, with the restriction.
+
+    A category is restricted when the latest restriction or lift concerning it at or
+    before ``at`` (by occurred_at, then position) is a ``ProcessingRestricted``: a lift
+    of all data ends every restriction, a lift of some categories only theirs.
+    """
+    ordered = sorted(restrictions, key=lambda r: (r.occurred_at, r.position))
+    out: dict[str, Evidence] = {}
+    for category in dict.fromkeys(categories):
+        standing: Evidence | None = None
+        for r in ordered:
+            if r.occurred_at > at:
+                break
+            if r.covers(category, controller):
+                standing = Evidence(r.position, r.type) if r.type == RESTRICTED else None
+        if standing is not None:
+            out[category] = standing
+    return out
 
 
 def add_period(start: datetime, years: int, months: int, days: int) -> datetime:

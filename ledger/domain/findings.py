@@ -15,7 +15,14 @@ versions, and each recipient's agreement history:
   the hold's (Art. 17(3): only the purposes resting on a legal obligation, and
   while a contract runs, those resting on the contract); personal data recorded
   after an erasure request of the whole subject, with no contract started or
-  consent granted since.
+  consent granted since;
+* a disclosure or processing (``DataProcessed``, ``ProfileDerived``,
+  ``AutomatedDecisionMade``) of a category whose processing is restricted at that
+  instant (Art. 18(2)): storing it (``PersonalDataRecorded``) is not a finding. An
+  automated decision names no categories: it uses the subject's data, so any
+  restricted category of the notice in force counts. Art. 18(2)'s exceptions
+  (consent, legal claims, another's rights, public interest) are the DPO's to
+  weigh: the finding names the restriction.
 """
 
 from __future__ import annotations
@@ -24,7 +31,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ledger.domain.basis import ERASURE, Evidence, Fact, Interval, basis_intervals
+from ledger.domain.basis import (
+    ERASURE,
+    Evidence,
+    Fact,
+    Interval,
+    Restriction,
+    basis_intervals,
+    restricted_at,
+)
 from ledger.domain.register import NoticeHistory
 from schemas.register import LegalBasis, Recipient
 
@@ -274,4 +289,40 @@ def judge_consent_notice(
     )
     return Finding(
         "consent_under_wrong_notice", message, purpose=purpose, notice_version=notice.version
+    )
+
+
+def judge_restriction(
+    restrictions: Sequence[Restriction],
+    categories: Sequence[str] | None,
+    *,
+    purpose: str,
+    at: datetime,
+    notices: NoticeHistory,
+    controller: str | None = None,
+) -> Finding | None:
+    """A finding when a category used at ``at`` is restricted (Art. 18) then.
+
+    ``categories`` None: the use names none (an automated decision), so every
+    category of the notice in force counts.
+    """
+    notice = notices.in_force(at)
+    if categories is None:
+        categories = [] if notice is None else [c.id for c in notice.definition.categories]
+    found = restricted_at(restrictions, categories, controller, at)
+    if not found:
+        return None
+    evidence = tuple(dict.fromkeys(found.values()))
+    since = {r.position: r.occurred_at for r in restrictions}
+    by = ", ".join(f"{e.type} of {since[e.position].isoformat()}" for e in evidence)
+    message = (
+        f"categories {sorted(found)} used for purpose {purpose!r} at {at.isoformat()} while"
+        f" their processing was restricted (by {by}): only storing is allowed"
+    )
+    return Finding(
+        "processing_while_restricted",
+        message,
+        purpose=purpose,
+        notice_version=None if notice is None else notice.version,
+        evidence=evidence,
     )

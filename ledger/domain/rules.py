@@ -447,6 +447,28 @@ def _data_processed(data: ev.DataProcessedData, ctx: LineContext) -> list[Violat
     return out + check_purpose_controller(ctx, data.purpose, data.controller, required=True)
 
 
+def _check_restriction(
+    data: ev.ProcessingRestrictedData | ev.RestrictionLiftedData, ctx: LineContext
+) -> list[Violation]:
+    """Its categories must be in the notice in force; its controller one of the register's."""
+    out = check_source(ctx, required=False)
+    for i, category in enumerate(data.categories or ()):
+        out += check_category(ctx, category, f"data.categories.{i}")
+    if data.controller is not None:
+        out += check_controller(ctx, data.controller, "data.controller")
+    return out
+
+
+@_check_data.register
+def _processing_restricted(data: ev.ProcessingRestrictedData, ctx: LineContext) -> list[Violation]:
+    return _check_restriction(data, ctx)
+
+
+@_check_data.register
+def _restriction_lifted(data: ev.RestrictionLiftedData, ctx: LineContext) -> list[Violation]:
+    return _check_restriction(data, ctx)
+
+
 @_check_data.register
 def _recipient_registered(data: ev.RecipientRegisteredData, ctx: LineContext) -> list[Violation]:
     return check_source(ctx, required=False) + check_recipient_registration(ctx, data)

@@ -8,7 +8,15 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from ledger.domain.basis import Fact, Interval, basis_intervals, controllers_of
+from ledger.domain.basis import (
+    Evidence,
+    Fact,
+    Interval,
+    Restriction,
+    basis_intervals,
+    controllers_of,
+    restricted_at,
+)
 from ledger.domain.register import NoticeHistory, NoticeVersion
 from ledger.errors import InvalidRequest, Rule
 from ledger.persistence.views import ViewStore
@@ -22,6 +30,7 @@ from schemas.answers import (
     EvidenceRef,
     ProcessedBasis,
     ProcessingAnswer,
+    RestrictionRef,
 )
 
 HashLookup = dict[int, str]
@@ -51,6 +60,58 @@ def row_fact(r: Any) -> Fact:
         notice_version=r["notice_version"],
         expires_at=None if r["expires_at"] is None else instant(r["expires_at"]),
     )
+
+
+def list_restrictions(
+    store: ViewStore, subject_id: UUID, known_at: datetime | None
+) -> list[Restriction]:
+    """The subject's restrictions and lifts recorded by ``known_at`` (one indexed query)."""
+    sql = "SELECT * FROM {t}v_restrictions WHERE subject_id = ?"
+    params: list[object] = [subject_id.hex]
+    if known_at is not None:
+        sql += " AND recorded_at <= ?"
+        params.append(micros(known_at))
+    return [
+        Restriction(
+            position=r["position"],
+            type=r["type"],
+            occurred_at=instant(r["occurred_at"]),
+            categories=None if r["categories"] is None else tuple(r["categories"].split()),
+            controller=r["controller"],
+        )
+        for r in store.query(sql, params)
+    ]
+
+
+def standing_restrictions(
+    restrictions: list[Restriction],
+    notices: Collection[NoticeVersion],
+    controller: str | None,
+    at: datetime,
+) -> dict[Evidence, list[str]]:
+    """Each restriction standing at ``at``, with the categories it still restricts."""
+    universe = [c.id for n in notices for c in n.definition.categories]
+    universe += [c for r in restrictions for c in r.categories or ()]
+    out: dict[Evidence, list[str]] = {}
+    for category, by in restricted_at(restrictions, universe, controller, at).items():
+        out.setdefault(by, []).append(category)
+    return out
+
+
+def restriction_problems(basis: BasisAnswer, categories: Collection[str] | None) -> list[str]:
+    """Why ``check`` refuses while processing is restricted (Art. 18), naming the restriction.
+
+    ``categories`` None: the processing may touch any of the subject's data.
+    """
+    out = []
+    for r in basis.restrictions:
+        hit = [c for c in r.categories if categories is None or c in categories]
+        if hit:
+            out.append(
+                f"processing of {hit} is restricted since {r.since.isoformat()} by"
+                f" {r.event.type} at position {r.event.position}: it may only be stored"
+            )
+    return out
 
 
 _BUSINESS_ID = re.compile(r"[0-9]{7}-[0-9]")
@@ -112,6 +173,9 @@ def get_basis(
     positions = {e.position for i in shown for e in i.evidence}
     positions |= {i.ended_by.position for i in shown if i.ended_by is not None}
     positions |= {p.position for p in processed}
+    restrictions = list_restrictions(store, subject_id, known_at)
+    standing = standing_restrictions(restrictions, notices, controller, at)
+    positions |= {e.position for e in standing}
     hashes: HashLookup = hashes_of(positions)
     every = intervals if controller is None else basis_intervals(facts, notices, purpose)
     considered = [controller] if controller is not None else controllers_of(notices, purpose)
@@ -132,6 +196,22 @@ def get_basis(
         notice_version=None if notice is None else notice.version,
         timeline=[_answer_interval(i, hashes) for i in intervals] if timeline else None,
         processing=[_processed(p, every, hashes) for p in processed],
+        restricted=bool(standing),
+        restrictions=[
+            _restriction(e, categories, restrictions, hashes) for e, categories in standing.items()
+        ],
+    )
+
+
+def _restriction(
+    by: Evidence, categories: list[str], restrictions: list[Restriction], hashes: HashLookup
+) -> RestrictionRef:
+    event = next(r for r in restrictions if r.position == by.position)
+    return RestrictionRef(
+        event=EvidenceRef(position=by.position, type=by.type, hash=hashes[by.position]),
+        since=event.occurred_at,
+        categories=sorted(categories),
+        controller=event.controller,
     )
 
 

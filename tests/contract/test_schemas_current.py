@@ -13,7 +13,7 @@ def test_the_catalogue_holds_every_contract_event_type() -> None:
         "SubjectRegistered", "PersonalDataRecorded", "PersonalDataErased", "ContractStarted",
         "ContractEnded", "ConsentGranted", "ConsentWithdrawn", "ObjectionRecorded",
         "ProfileDerived", "DataDisclosed", "RecipientRegistered", "AutomatedDecisionMade",
-        "RecipientEnded", "DataProcessed",
+        "RecipientEnded", "DataProcessed", "ProcessingRestricted", "RestrictionLifted",
     }  # fmt: skip
     assert contract == APPENDABLE_TYPES
     assert set(EVENT_TYPES) == contract | {"NoticePublished", "SubjectErased", "FindingRecorded"}

@@ -7,6 +7,7 @@ import pytest
 
 from ledger.appending.application import Ledger
 from ledger.cli import run_captured
+from ledger.errors import NotKnown
 from projections.check import check
 from schemas.answers import DisclosuresAnswer
 from tests import factories as f
@@ -68,8 +69,8 @@ def test_check_says_what_stands_in_the_way(core, history: Ledger) -> None:
     named = check(views, "C-1", "billing", at=now, recipient="print-house")
     assert named.recipient is not None
     assert named.recipient.from_notice
-    unknown = check(views, "C-1", "billing", at=now, recipient="nobody")
-    assert unknown.problems == ["recipient 'nobody' has no agreement in force"]
+    with pytest.raises(NotKnown):
+        check(views, "C-1", "billing", at=now, recipient="nobody")
 
 
 def test_check_sees_an_ended_recipient(core, history: Ledger) -> None:
