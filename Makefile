@@ -37,7 +37,7 @@ test-pg: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy schemas ledger projections
+	$(BIN)/mypy schemas ledger projections bench
 	$(BIN)/lint-imports
 	$(BIN)/python -m schemas.export --check
 

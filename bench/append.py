@@ -102,56 +102,46 @@ from __future__ import annotations
 import argparse
 import cProfile
 import multiprocessing
-import os
 import pstats
-import re
-import sqlite3
-import statistics
 import sys
-import sysconfig
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
-from itertools import islice
 from pathlib import Path
-from types import CodeType
-from typing import Any, TypeVar
-from uuid import UUID, uuid4
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import psycopg
-from psycopg import sql
 
+from bench.growth import run_growth
 from bench.population import (
     DEFAULT_PG_URL,
     ROOT,
-    SEAL_ON_REQUEST,
-    drop_schemas,
-    interleaved,
-    ndjson,
-    open_core,
-    pg_base_url,
-    population,
     register,
     rss_kib,
-    with_schema,
 )
-from ledger.appending.definition_file import DefinitionFile
+from bench.profiling import profile_store
+from bench.stores import (
+    BATCH,
+    SEAL_POLICIES,
+    Bench,
+    Feed,
+    PostgresRaw,
+    Result,
+    SQLiteRaw,
+    append_all,
+    chunked,
+    open_raw,
+    raw_rows,
+    stored_state_bytes,
+    timed,
+)
 from ledger.bootstrap import Core
-from ledger.errors import BatchRejected
 
-R = TypeVar("R")
-
-BATCH = 1000
-SUBJECTS_IN_TURN = 1000
-ENDLESS = 10**9
-"""Subjects asked of the generator: it yields lazily, so the supply never runs out."""
-SEAL_POLICIES = {"on-request": SEAL_ON_REQUEST, "each-call": None}
 GROWTH_SIZES = [10_000, 100_000, 1_000_000]
 """Stored-event counts of ``--growth`` given alone."""
 ROUND_TRIP_CALLS = 50
@@ -159,253 +149,6 @@ ROUND_TRIP_CALLS = 50
 NO_EXCHANGE = frozenset({"connection.commit", "connection.rollback"})
 """psycopg waits that send nothing on an autocommit connection (see ``trips``)."""
 OUR_PACKAGES = ("ledger", "projections", "schemas")
-
-
-# --- lines ------------------------------------------------------------------------
-
-
-class Feed:
-    """An endless, deterministic supply of valid NDJSON lines for one ledger."""
-
-    def __init__(self, core: Core, definition: DefinitionFile, seed: int) -> None:
-        lines = population(core, definition, seed=seed, subjects=ENDLESS)
-        self._lines = ndjson(interleaved(lines, SUBJECTS_IN_TURN))
-
-    def take(self, count: int) -> list[bytes]:
-        """The next ``count`` lines."""
-        return list(islice(self._lines, count))
-
-    def stream(self, count: int) -> Iterator[bytes]:
-        """The next ``count`` lines, generated as they are read."""
-        return islice(self._lines, count)
-
-
-def chunked(items: Iterable[R], size: int) -> Iterator[list[R]]:
-    """Consecutive lists of ``size`` items (the last may be shorter)."""
-    iterator = iter(items)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
-
-
-# --- stores -----------------------------------------------------------------------
-
-
-def new_run_id() -> str:
-    """A prefix for this run's PostgreSQL schemas."""
-    return f"bench_{int(time.time())}_{os.getpid()}"
-
-
-@dataclass
-class Bench:
-    """Settings and fresh resources of one benchmark run."""
-
-    args: argparse.Namespace
-    tmp: Path
-    definition: DefinitionFile
-    run_id: str = field(default_factory=new_run_id)
-    schemas: list[str] = field(default_factory=list)
-
-    @property
-    def seal_every(self) -> float | None:
-        """The sealing interval every ledger of the run is opened with."""
-        return SEAL_POLICIES[self.args.seal]
-
-    def schema(self, name: str) -> str:
-        """A new PostgreSQL schema name, remembered to be dropped at the end."""
-        schema = f"{self.run_id}_{name}"
-        self.schemas.append(schema)
-        return schema
-
-    def open_core(self, store: str, name: str) -> Core:
-        """Initialise a ledger with the register on a fresh store."""
-        if store == "sqlite":
-            url = f"sqlite:///{self.tmp / f'{name}.db'}"
-        else:
-            url = with_schema(pg_base_url(self.args.postgres_url), self.schema(name))
-        keys = self.tmp / f"{store}-{name}"
-        keys.mkdir()
-        return open_core(url, keys, self.definition, seal_every=self.seal_every)
-
-    def drop_schemas(self) -> None:
-        """Drop every PostgreSQL schema this run created."""
-        if self.schemas:
-            drop_schemas(self.args.postgres_url, self.schemas)
-
-
-def sqlite_synchronous(core: Core) -> int:
-    """``PRAGMA synchronous`` of the ledger's SQLite connection (2 = FULL)."""
-    return int(core.store.query("PRAGMA synchronous")[0][0])
-
-
-def stored_state_bytes(core: Core, last: int = 2000) -> int:
-    """Average size of the stored states of the last ``last`` events, in bytes."""
-    recorder = core.ledger.recorder
-    head = recorder.max_notification_id() or 0
-    events = recorder.select_notifications(max(1, head - last + 1), last)
-    return round(statistics.mean(len(n.state) for n in events))
-
-
-def pg_settings(url: str) -> str:
-    """The server settings that decide the cost of a commit."""
-    with psycopg.connect(pg_base_url(url)) as conn:
-        values = [
-            str(row[0])
-            for name in ("server_version", "synchronous_commit", "fsync")
-            if (row := conn.execute(f"SHOW {name}").fetchone()) is not None
-        ]
-    return "server {}, synchronous_commit={}, fsync={}".format(*values)
-
-
-# --- raw driver -------------------------------------------------------------------
-
-RawRow = tuple[UUID, int, str, bytes]
-
-
-def raw_rows(count: int, payload: int) -> list[RawRow]:
-    """Rows shaped like stored events: 8 versions per stream, ``payload``-byte states."""
-    noise = os.urandom(4096 + payload)
-    rows: list[RawRow] = []
-    stream = uuid4()
-    for i in range(count):
-        if i % 8 == 0:
-            stream = uuid4()
-        start = (i * 37) % 4096
-        state = noise[start : start + payload]
-        rows.append((stream, i % 8 + 1, "PersonalDataRecorded", state))
-    return rows
-
-
-class SQLiteRaw:
-    """A plain table shaped like the ledger's, written with ``sqlite3`` alone."""
-
-    def __init__(self, path: Path, synchronous: int) -> None:
-        self.conn = sqlite3.connect(path, isolation_level=None)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute(f"PRAGMA synchronous={synchronous}")
-        self.conn.execute(
-            "CREATE TABLE raw_events (originator_id TEXT, originator_version INTEGER,"
-            " topic TEXT, state BLOB, PRIMARY KEY (originator_id, originator_version))"
-        )
-        self.insert = "INSERT INTO raw_events VALUES (?,?,?,?)"
-
-    def single(self, rows: Sequence[RawRow]) -> None:
-        """One row per transaction."""
-        for oid, version, topic, state in rows:
-            self.conn.execute("BEGIN")
-            self.conn.execute(self.insert, (oid.hex, version, topic, state))
-            self.conn.execute("COMMIT")
-
-    def batched(self, rows: Sequence[RawRow]) -> None:
-        """``executemany`` of BATCH rows per transaction."""
-        for chunk in chunked(rows, BATCH):
-            params = [(oid.hex, version, topic, state) for oid, version, topic, state in chunk]
-            self.conn.execute("BEGIN")
-            self.conn.executemany(self.insert, params)
-            self.conn.execute("COMMIT")
-
-    def close(self) -> None:
-        """Close the connection."""
-        self.conn.close()
-
-
-class PostgresRaw:
-    """A plain table like the library's events table, written with psycopg alone."""
-
-    def __init__(self, url: str, schema: str) -> None:
-        self.conn = psycopg.connect(pg_base_url(url), autocommit=True)
-        name = sql.Identifier(schema)
-        self.conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(name))
-        table = sql.SQL("{}.raw_events").format(name)
-        create = (
-            "CREATE TABLE {} (originator_id uuid NOT NULL,"
-            " originator_version bigint NOT NULL, topic text, state bytea,"
-            " notification_id bigserial, PRIMARY KEY (originator_id, originator_version))"
-        )
-        self.conn.execute(sql.SQL(create).format(table))
-        index = "CREATE UNIQUE INDEX ON {} (notification_id)"
-        self.conn.execute(sql.SQL(index).format(table))
-        self.insert = sql.SQL(
-            "INSERT INTO {} (originator_id, originator_version, topic, state)"
-            " VALUES (%s, %s, %s, %s)"
-        ).format(table)
-
-    def single(self, rows: Sequence[RawRow]) -> None:
-        """One row per transaction (autocommit: each INSERT commits)."""
-        with self.conn.cursor() as cur:
-            for row in rows:
-                cur.execute(self.insert, row, prepare=True)
-
-    def batched(self, rows: Sequence[RawRow]) -> None:
-        """``executemany`` of BATCH rows per transaction."""
-        with self.conn.cursor() as cur:
-            for chunk in chunked(rows, BATCH):
-                with self.conn.transaction():
-                    cur.executemany(self.insert, chunk)
-
-    def close(self) -> None:
-        """Close the connection."""
-        self.conn.close()
-
-
-# --- measuring --------------------------------------------------------------------
-
-
-@dataclass
-class Result:
-    """One measured path, run one or more times."""
-
-    store: str
-    path: str
-    events: int
-    seconds: list[float] = field(default_factory=list)
-    raw: Result | None = None
-
-    @property
-    def rates(self) -> list[float]:
-        """Events per second of each run, lowest first."""
-        return sorted(self.events / s for s in self.seconds)
-
-    @property
-    def rate(self) -> float:
-        """The median rate."""
-        return statistics.median(self.rates)
-
-    @property
-    def ratio(self) -> str:
-        """The median rate over the raw driver's median on the same path."""
-        return f"{self.rate / self.raw.rate:.2f}" if self.raw else ""
-
-
-def timed(work: Callable[[], object]) -> float:
-    """Wall-clock seconds of one call."""
-    start = time.perf_counter()
-    work()
-    return time.perf_counter() - start
-
-
-def append_all(core: Core, batches: Iterable[Sequence[bytes]]) -> int:
-    """Append each batch in one call; the number of lines appended."""
-    appended = 0
-    for batch in batches:
-        try:
-            appended += core.ledger.append_batch(batch).appended
-        except BatchRejected as e:
-            problems = [v.as_dict() for v in e.violations[:5]]
-            msg = f"the benchmark's own lines were rejected: {problems}"
-            raise SystemExit(msg) from None
-    return appended
-
-
-def open_raw(
-    bench: Bench, store: str, core: Core, name: str = "raw"
-) -> tuple[SQLiteRaw | PostgresRaw, str]:
-    """A fresh raw driver's table for a store, and a note on its settings."""
-    if store == "sqlite":
-        sync = sqlite_synchronous(core)
-        note = f"sqlite: WAL, PRAGMA synchronous={sync} on the ledger's and the raw connection"
-        return SQLiteRaw(bench.tmp / f"{name}.db", sync), note
-    url = bench.args.postgres_url
-    return PostgresRaw(url, bench.schema(name)), f"postgresql: {pg_settings(url)}"
 
 
 def psycopg_waits(work: Callable[[], object]) -> Counter[str]:
@@ -562,195 +305,6 @@ def stream_fresh(bench: Bench, store: str) -> list[StreamMark]:
         return job.result()
 
 
-# --- profiling --------------------------------------------------------------------
-
-Func = tuple[str, int, str]
-"""pstats' key of a function: (file, first line, name)."""
-
-_BUILTIN_OWNER = re.compile(r"of '([\w.]+)' objects|built-in method ([\w.]+)")
-SOURCE_ROOTS = (
-    Path(sysconfig.get_paths()["purelib"]),
-    Path(sysconfig.get_paths()["stdlib"]),
-    ROOT,  # last: the project's .venv holds the libraries
-)
-NAMED = (*OUR_PACKAGES, "eventsourcing")
-"""Packages whose functions are named with their class: ours, and the library's."""
-EXPANDED = (*NAMED, "functools")
-"""Packages whose functions the tree opens: ours, the library that runs our hooks, and
-``functools`` (its ``singledispatch`` wrappers lead to our rule functions)."""
-SHOWN = 0.01
-"""Callees under this share of the root are summed into one row."""
-
-
-def loaded_functions() -> dict[tuple[str, int], str]:
-    """(file, first line) -> qualified name of every function of the loaded modules.
-
-    Read from the code objects Python runs (not from the files, which may have
-    changed since they were imported), so methods show their class.
-    """
-    names: dict[tuple[str, int], str] = {}
-    pending: list[Any] = [
-        module
-        for name, module in list(sys.modules.items())
-        if name.split(".")[0] in NAMED and module is not None
-    ]
-    seen: set[int] = set()
-    while pending:
-        item = pending.pop()
-        if id(item) in seen:
-            continue
-        seen.add(id(item))
-        for value in list(vars(item).values()):
-            for candidate in (value, *(getattr(value, a, None) for a in _WRAPPING)):
-                code = getattr(candidate, "__code__", None)
-                if isinstance(code, CodeType) and package_of_file(code.co_filename) in NAMED:
-                    key = code.co_filename, code.co_firstlineno
-                    qualname = candidate.__qualname__
-                    # One code object behind several functions is a decorator's wrapper.
-                    names[key] = qualname if names.get(key, qualname) == qualname else code.co_name
-            if isinstance(value, type) and value.__module__.split(".")[0] in NAMED:
-                pending.append(value)
-    return names
-
-
-_WRAPPING = ("__wrapped__", "__func__", "fget", "func")
-"""Where decorators, properties, static and class methods keep the function."""
-
-
-def module_of(func: Func) -> str:
-    """The dotted module a profiled function belongs to (the owner's, for builtins)."""
-    filename, _, name = func
-    if filename == "~":
-        found = _BUILTIN_OWNER.search(name)
-        owner = (found.group(1) or found.group(2)) if found else ""
-        return owner.rsplit(".", 1)[0] if "." in owner else "builtins"
-    path = Path(filename)
-    for base in SOURCE_ROOTS:
-        if path.is_relative_to(base):
-            return ".".join(path.relative_to(base).with_suffix("").parts)
-    return path.stem
-
-
-def package_of_file(filename: str) -> str:
-    """The top-level package of a source file."""
-    return module_of((filename, 0, "")).split(".")[0]
-
-
-def package_of(func: Func) -> str:
-    """The group a function's own time is counted under: our module, or a package."""
-    module = module_of(func)
-    top = module.split(".")[0]
-    return module if top in OUR_PACKAGES else top
-
-
-@dataclass
-class Profiled:
-    """A profile of the append path and how to print it per unit."""
-
-    stats: Any
-    units: int
-    unit: str
-    total: float
-    names: dict[tuple[str, int], str] = field(default_factory=loaded_functions)
-
-    def label(self, func: Func) -> str:
-        """``module.Class.function``, the module without its package for ours and the
-        library's (builtins as cProfile names them)."""
-        filename, line, name = func
-        if filename == "~":
-            return name
-        module = module_of(func)
-        if module.split(".")[0] in NAMED:
-            module = module.rsplit(".", 1)[-1]
-        return f"{module}.{self.names.get((filename, line), name)}"
-
-    def row(self, text: str, seconds: float, calls: float | None, depth: int) -> None:
-        """One line of the tree: time per unit, share of the root, calls per unit."""
-        name = "  " * depth + text
-        name = name if len(name) <= 80 else name[:77] + "..."
-        per_unit = f"{calls / self.units:.3g}" if calls is not None else ""
-        print(
-            f"  {name:<80} {seconds / self.units * 1e6:>9.2f}"
-            f" {seconds / self.total:>6.1%} {per_unit:>9}"
-        )
-
-    def tree(self, func: Func, seconds: float, depth: int, max_depth: int = 8) -> None:
-        """``func``'s callees by time, ours and the library's opened, then the rest.
-
-        cProfile records a callee's time per caller, but not what that callee's own
-        callees did for each of its callers: a function called from several places
-        has its callees shared out in proportion to its time from each.
-        """
-        scale = seconds / self.stats.stats[func][3] if self.stats.stats[func][3] else 0.0
-        callees = self.stats.all_callees.get(func, {})
-        rest, shown = seconds, False
-        for callee, (count, _, _, inside) in sorted(callees.items(), key=lambda c: -c[1][3]):
-            spent, calls = inside * scale, count * scale
-            if spent < SHOWN * self.total:
-                continue
-            rest, shown = rest - spent, True
-            self.row(self.label(callee), spent, calls, depth)
-            if module_of(callee).split(".")[0] in EXPANDED and depth < max_depth:
-                self.tree(callee, spent, depth + 1, max_depth)
-        if shown and rest >= SHOWN * self.total:
-            self.row("(own code and calls under 1% each)", rest, None, depth)
-
-    def by_module(self, top: int = 14) -> None:
-        """Own time grouped by our module or outside package, largest first."""
-        own: Counter[str] = Counter()
-        for func, (_, _, tt, _, _) in self.stats.stats.items():
-            own[package_of(func)] += tt
-        print(f"  {'own time by module':<80} {self.unit:>9} {'share':>6}")
-        for module, seconds in own.most_common(top):
-            self.row(module, seconds, None, 0)
-
-
-def append_root(stats: Any) -> Func:
-    """pstats' key of ``Ledger.append_batch``."""
-    for func in stats.stats:
-        if func[2] == "append_batch" and func[0].endswith("appending/application.py"):
-            return func  # type: ignore[no-any-return]
-    msg = "Ledger.append_batch is not in the profile"
-    raise SystemExit(msg)
-
-
-def profile_run(core: Core, batches: Sequence[Sequence[bytes]], title: str) -> None:
-    """Append under cProfile and print the append path's tree and modules."""
-    profiler = cProfile.Profile()
-    wall = timed(partial(profiler.runcall, append_all, core, batches))
-    stats: Any = pstats.Stats(profiler)
-    stats.calc_callees()
-    events = sum(len(b) for b in batches)
-    per_call = len(batches[0]) == 1
-    root = append_root(stats)
-    total = stats.stats[root][3]
-    unit = "us/call" if per_call else "us/event"
-    report = Profiled(stats, len(batches) if per_call else events, unit, total)
-    print(f"\n{title}: {events} events, {events / wall:,.0f} events/s under the profiler")
-    print(f"  {'function (time inside it when called from the line above)':<80}"
-          f" {unit:>9} {'share':>6} {'calls/' + unit[3:]:>9}")  # fmt: skip
-    report.row(report.label(root), total, stats.stats[root][1], 0)
-    report.tree(root, total, 1)
-    print()
-    report.by_module()
-
-
-def profile_store(bench: Bench, store: str) -> None:
-    """Both append paths under cProfile on one store."""
-    core = bench.open_core(store, "profile")
-    feed = Feed(core, bench.definition, seed=3)
-    policy = f"--seal {bench.args.seal}"
-    try:
-        append_all(core, chunked(feed.take(2 * BATCH), BATCH))  # warm up
-        singles = [[line] for line in feed.take(bench.args.profile_calls)]
-        profile_run(core, singles, f"{store}: append_batch(1 line) under cProfile, {policy}")
-        batches = list(chunked(feed.take(bench.args.profile_events), BATCH))
-        title = f"{store}: append_batch({BATCH} lines) under cProfile, {policy}"
-        profile_run(core, batches, title)
-    finally:
-        core.close()
-
-
 # --- report -----------------------------------------------------------------------
 
 
@@ -854,8 +408,6 @@ def main(argv: Sequence[str] | None = None) -> None:
             for store in stores if args.profile else ():
                 profile_store(bench, store)
             if args.growth:
-                from bench.growth import run_growth  # it imports this module
-
                 run_growth(bench, stores)
         finally:
             bench.drop_schemas()

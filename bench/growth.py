@@ -62,7 +62,8 @@ from functools import partial
 
 import psycopg
 
-from bench.append import (
+from bench.population import pg_base_url
+from bench.stores import (
     BATCH,
     Bench,
     Feed,
@@ -75,7 +76,6 @@ from bench.append import (
     stored_state_bytes,
     timed,
 )
-from bench.population import pg_base_url
 from ledger.bootstrap import Core
 
 RAW_LOAD_ROWS = 50 * BATCH
