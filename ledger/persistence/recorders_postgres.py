@@ -207,7 +207,12 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         with self.datastore.get_connection() as conn, conn.cursor(binary=True) as curs:
             curs.execute(
                 self._call_prefetch,
-                [list(refs), list(digests), list(judged), list(streams)],
+                [
+                    list(refs) or None,
+                    list(digests) or None,
+                    list(judged) or None,
+                    list(streams) or None,
+                ],
                 prepare=True,
             )
             row = curs.fetchone()
@@ -254,8 +259,11 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             [e.topic for e in stored_events],
             [e.state for e in stored_events],
         ]  # fmt: skip
+        # An empty column goes as NULL (unnest(NULL) is no rows): psycopg dumps
+        # arrays in Python, and the empty ones were a quarter of a one-line call's
+        # parameter work.
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self._call_append, params, prepare=True)
+            curs.execute(self._call_append, [p or None for p in params], prepare=True)
             return [r["notification_id"] for r in curs.fetchall()]
 
     @staticmethod
