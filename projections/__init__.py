@@ -13,6 +13,7 @@ from projections.findings.projection import FindingsProjection
 from projections.lawful_basis.projection import LawfulBasisProjection
 from projections.lineage.projection import LineageProjection
 from projections.notices.projection import NoticesProjection
+from projections.notifications.projection import NotificationsProjection
 from projections.processing.projection import ProcessingProjection
 from projections.recipients.projection import RecipientsProjection
 from projections.register_view.projection import RegisterViewProjection
@@ -27,4 +28,5 @@ PROJECTIONS: tuple[type[Projection], ...] = (
     ProcessingProjection,
     LineageProjection,
     FindingsProjection,
+    NotificationsProjection,
 )

@@ -18,6 +18,7 @@ from projections.disclosures.view import breach, list_disclosures
 from projections.findings.view import list_findings
 from projections.lawful_basis.view import get_basis
 from projections.lineage.view import get_lineage
+from projections.notifications.view import list_owed
 from projections.register_view.view import get_subject
 from projections.runner import ProjectionRunner
 from schemas.answers import (
@@ -25,6 +26,7 @@ from schemas.answers import (
     DisclosuresAnswer,
     FindingsAnswer,
     LineageAnswer,
+    NotificationsAnswer,
     SubjectAnswer,
     TrailAnswer,
 )
@@ -95,12 +97,16 @@ class Views:
             known_at=known_at,
         )
 
-    def findings(self, since: datetime | None) -> FindingsAnswer:
-        """Findings recorded since an instant, with their evidence."""
+    def findings(self, since: datetime | None, known_at: datetime | None = None) -> FindingsAnswer:
+        """Findings recorded since an instant, with their evidence.
+
+        ``known_at``: only those recorded by then (what was known at that instant).
+        """
         found = list_findings(
-            self.store, self.ledger.ledger_recorder.select_refs, self.ledger.leaf_hashes, since
-        )
-        return FindingsAnswer(since=since, findings=found)
+            self.store, self.ledger.ledger_recorder.select_refs, self.ledger.leaf_hashes, since,
+            known_at,
+        )  # fmt: skip
+        return FindingsAnswer(since=since, known_at=known_at, findings=found)
 
     def lineage(self, subject: str, field: str | None = None) -> LineageAnswer:
         """Each datum's source, changes, derivations and recipients (of ``field`` only)."""
@@ -133,6 +139,19 @@ class Views:
             recipient=recipient, subject=subject, category=category, since=since, until=until,
             disclosures=found, subjects=breach(found) if by_subject else None,
         )  # fmt: skip
+
+    def notifications(
+        self, *, subject: str | None = None, recipient: str | None = None
+    ) -> NotificationsAnswer:
+        """Notifications owed to recipients under GDPR Art. 19 (of a subject, to a recipient)."""
+        if recipient is not None:
+            self.known_recipient(recipient)
+        subject_id = None if subject is None else self.ledger.subject_id(subject)
+        owed = list_owed(
+            self.store, self.ledger.ledger_recorder.select_refs,
+            subject_id=subject_id, recipient=recipient,
+        )  # fmt: skip
+        return NotificationsAnswer(subject=subject, recipient=recipient, owed=owed)
 
     def basis(
         self,

@@ -281,6 +281,8 @@ class FindingsAnswer(Frozen):
     """``ledger findings --json``."""
 
     since: datetime | None
+    known_at: datetime | None = None
+    """Only findings recorded by this instant: what was known then."""
     findings: list[FindingAnswer]
 
 
@@ -394,3 +396,37 @@ class LineageAnswer(Frozen):
 
 
 ANSWERS = (*ANSWERS, FindingsAnswer, CheckAnswer, DisclosuresAnswer, LineageAnswer)
+
+
+class OwedEvent(Frozen):
+    """The rectification, erasure or restriction a notification is owed for."""
+
+    position: int = Field(description="Its log position: the `regarding` of RecipientNotified.")
+    type: str
+    kind: Literal["rectification", "erasure", "restriction"]
+    occurred_at: datetime
+    recorded_at: datetime
+
+
+class OwedNotification(Frozen):
+    """A recipient not yet told of a change to data it received (GDPR Art. 19)."""
+
+    subject: str | None = Field(description="The subject's reference; null once it is removed.")
+    recipient: str
+    event: OwedEvent
+    categories: list[str] = Field(
+        description="The affected categories the recipient received before the event."
+    )
+    disclosures: list[int] = Field(description="Positions of those earlier disclosures.")
+    since: datetime = Field(description="Owed since: when the event occurred.")
+
+
+class NotificationsAnswer(Frozen):
+    """``ledger notifications --json``: what is owed, oldest first."""
+
+    subject: str | None
+    recipient: str | None
+    owed: list[OwedNotification]
+
+
+ANSWERS = (*ANSWERS, NotificationsAnswer)

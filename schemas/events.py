@@ -218,6 +218,40 @@ class RestrictionLiftedData(Frozen):
     )
 
 
+class RecipientNotifiedData(Frozen):
+    """A recipient was told of a rectification, erasure or restriction (GDPR Art. 19).
+
+    Closes what ``ledger notifications`` lists as owed to that recipient for the
+    event at position ``regarding`` of the same subject.
+    """
+
+    recipient: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.\-]{0,63}$")]
+    regarding: int = Field(
+        ge=1,
+        le=2**53 - 1,
+        description=(
+            "The log position of the subject's rectification (PersonalDataRecorded),"
+            " erasure (PersonalDataErased, SubjectErased) or restriction"
+            " (ProcessingRestricted) this notification answers."
+        ),
+    )
+    reference: Reference | None = Field(
+        None,
+        description="The message's own reference (a letter or ticket id); no personal data.",
+        exclude_if=_absent,
+    )
+    impossible: bool | None = Field(
+        None,
+        description="True: notifying proved impossible or disproportionate (Art. 19).",
+        exclude_if=_absent,
+    )
+    reason: Text | None = Field(
+        None,
+        description="Why it was impossible or disproportionate; required with impossible.",
+        exclude_if=_absent,
+    )
+
+
 class RecipientRegisteredData(Recipient):
     """A recipient and its agreement: purposes, country, transfer safeguard.
 
@@ -292,6 +326,19 @@ class FindingRecordedData(Frozen):
     purpose: Code | None = None
     recipient: str | None = None
     notice_version: str | None = None
+    revises: int | None = Field(
+        None,
+        description=(
+            "Set when the event was judged again because a fact that occurred before it was"
+            " recorded later: the judged event's stream version. Null: judged when appended."
+        ),
+        exclude_if=_absent,
+    )
+    because: FindingEvidence | None = Field(
+        None,
+        description="The late-recorded event that made the judged event be judged again.",
+        exclude_if=_absent,
+    )
 
 
 class NoticePublishedData(Frozen):
@@ -382,6 +429,11 @@ class RestrictionLiftedLine(_SubjectLine):
     data: RestrictionLiftedData
 
 
+class RecipientNotifiedLine(_SubjectLine):
+    type: Literal["RecipientNotified"]
+    data: RecipientNotifiedData
+
+
 class RecipientRegisteredLine(_Line):
     type: Literal["RecipientRegistered"]
     data: RecipientRegisteredData
@@ -411,6 +463,7 @@ AppendLine = Annotated[
     | DataProcessedLine
     | ProcessingRestrictedLine
     | RestrictionLiftedLine
+    | RecipientNotifiedLine
     | RecipientRegisteredLine
     | RecipientEndedLine
     | AutomatedDecisionMadeLine,
@@ -515,6 +568,11 @@ class RestrictionLifted(LedgerEvent):
     data: RestrictionLiftedData
 
 
+class RecipientNotified(LedgerEvent):
+    type: Literal["RecipientNotified"] = "RecipientNotified"
+    data: RecipientNotifiedData
+
+
 class RecipientRegistered(LedgerEvent):
     type: Literal["RecipientRegistered"] = "RecipientRegistered"
     data: RecipientRegisteredData
@@ -561,6 +619,7 @@ EVENT_TYPES: dict[str, type[LedgerEvent]] = {
         DataProcessed,
         ProcessingRestricted,
         RestrictionLifted,
+        RecipientNotified,
         RecipientRegistered,
         RecipientEnded,
         AutomatedDecisionMade,

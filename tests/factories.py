@@ -117,6 +117,17 @@ def restriction_lifted(subject: str, **kw: Any) -> dict[str, Any]:
     return _restriction("RestrictionLifted", subject, kw)
 
 
+def recipient_notified(
+    subject: str, regarding: int, recipient: str = "print-house", **kw: Any
+) -> dict[str, Any]:
+    """A RecipientNotified line (Art. 19): the recipient was told of the event at ``regarding``."""
+    data: dict[str, Any] = {"recipient": recipient, "regarding": regarding}
+    for name in ("reference", "impossible", "reason"):
+        if name in kw:
+            data[name] = kw.pop(name)
+    return line("RecipientNotified", subject, data, **kw)
+
+
 def recipient_registered(rid: str = "mailer", country: str = "FI", **kw: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": rid,

@@ -34,7 +34,7 @@ from ledger.appending.batch import (
     digest_idempotency,
     parse_lines,
 )
-from ledger.appending.judging import JUDGED_TYPES, Judge, Judged, finding_data
+from ledger.appending.judging import JUDGED_TYPES, LATE_TYPES, Judge, Judged, finding_data
 from ledger.appending.listener import CommitListener, NoListener
 from ledger.appending.registry import NOTICE_STREAM, RECIPIENT_STREAM, Registry
 from ledger.clock import Clock, SystemClock
@@ -411,8 +411,14 @@ class Ledger(Application[UUID]):
         self, parsed: list[ParsedLine], violations: list[Any], now: datetime
     ) -> AppendResult:
         refs = sorted({p.line.subject for p in parsed if hasattr(p.line, "subject")})
+        # A line of LATE_TYPES may have occurred before uses already judged: its
+        # subject's stream is read too, so the judge can judge them again.
         judged = sorted(
-            {p.line.subject for p in parsed if p.line.type in JUDGED_TYPES and p.line.subject}
+            {
+                p.line.subject
+                for p in parsed
+                if (p.line.type in JUDGED_TYPES or p.line.type in LATE_TYPES) and p.line.subject
+            }
         )
         found = self.ledger_recorder.prefetch(
             refs,
@@ -506,6 +512,24 @@ class Ledger(Application[UUID]):
                 )
                 judged.append(Judged(p.number, getattr(line, "subject", None), line.type,
                                      version, finding))  # fmt: skip
+            for use, finding in judge.revise(p, version):
+                # A late fact: the uses it changes get their new findings after it.
+                because = ev.FindingEvidence(version=version, type=line.type)
+                versions[stream] += 1
+                data = finding_data(finding, use.type, use.position, because).model_dump(
+                    mode="json"
+                )
+                finding_state = {
+                    **state, "occurred_at": use.occurred_at.astimezone(UTC).isoformat(),
+                    "actor": "ledger", "source": None, "idempotency": None, "data": data,
+                }  # fmt: skip
+                stored.append(
+                    self.mapper.stored_from_state(
+                        stream, versions[stream], "FindingRecorded", finding_state, now
+                    )
+                )
+                judged.append(Judged(p.number, getattr(line, "subject", None), use.type,
+                                     use.position, finding, because=line.type))  # fmt: skip
         side = SideRows(
             subjects=[(ref, sid, now) for ref, sid in registered],
             idempotency=idempotency,

@@ -6,6 +6,12 @@ erasures and the recipients' agreements up to date line by line as the batch goe
 on (restrictions of processing too), and returns the findings of each line; the
 application appends one ``FindingRecorded`` event per finding right after the judged
 event, in the same transaction.
+
+A line that can end a basis or restrict processing (``LATE_TYPES``) has its
+subject's stream read too: when it occurred before uses already judged (stored, or
+earlier in the batch), ``Judge.revise`` judges those uses again against the history
+now known, and each new finding is appended after the late line, naming the use it
+revises and the late line (``revises``, ``because``).
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ from ledger.domain.findings import (
     Agreements,
     Erasure,
     Finding,
+    Use,
+    judge_again,
     judge_automated_decision,
     judge_basis,
     judge_consent_notice,
@@ -53,6 +61,17 @@ JUDGED_TYPES = frozenset(
      "PersonalDataRecorded"}
 )  # fmt: skip
 """Lines judged against their subject's stored stream (which is then read)."""
+
+LATE_TYPES = frozenset(
+    {"ConsentWithdrawn", "ObjectionRecorded", "ContractEnded", "ProcessingRestricted"}
+)
+"""Lines that can make uses judged before them unlawful when they occurred earlier than
+those uses: their subject's stored stream is read too, and the later uses judged again."""
+
+USE_TYPES = JUDGED_TYPES - {"PersonalDataRecorded"}
+"""Judged lines that use the subject's data for a purpose (judged again after a late fact)."""
+
+FINDING = "FindingRecorded"
 
 
 def fact(version: int, kind: str, occurred_at: datetime, recorded_at: datetime, data: Any) -> Fact:
@@ -77,13 +96,29 @@ class SubjectHistory:
     """What findings and retention need of a subject's stored stream.
 
     ``facts`` holds the basis facts, an erasure request of the whole subject
-    included (type ``SubjectErased``); ``erasures`` every erasure.
+    included (type ``SubjectErased``); ``erasures`` every erasure; ``uses`` the
+    judged uses and ``recorded`` the (judged version, rule) of the findings so far.
     """
 
     facts: list[Fact] = field(default_factory=list)
     last_recorded: dict[str, datetime] = field(default_factory=dict)
     erasures: list[Erasure] = field(default_factory=list)
     restrictions: list[Restriction] = field(default_factory=list)
+    uses: list[Use] = field(default_factory=list)
+    recorded: set[tuple[int, str]] = field(default_factory=set)
+
+
+def use(version: int, kind: str, occurred_at: datetime, data: Any) -> Use:
+    """The judge's view of a use line or stored use event (model or dict)."""
+
+    def get(name: str) -> Any:
+        return data.get(name) if isinstance(data, dict) else getattr(data, name, None)
+
+    categories = get("derived_from") if kind == "ProfileDerived" else get("categories")
+    return Use(
+        version, kind, occurred_at, get("purpose"), controller=get("controller"),
+        categories=None if categories is None else tuple(categories), recipient=get("recipient"),
+    )  # fmt: skip
 
 
 def restriction(version: int, kind: str, occurred_at: datetime, data: Any) -> Restriction:
@@ -119,11 +154,20 @@ def read_histories(
             and row.topic not in ev.SEALED_TYPES
             and row.topic != ERASURE
             and row.topic not in RESTRICTION_TYPES
+            and row.topic not in USE_TYPES
+            and row.topic != FINDING
         ):
             continue
         state = mapper.upcast(row.topic, orjson.loads(row.state))
-        occurred = datetime.fromisoformat(state["occurred_at"])
         history = out[as_uuid(row.originator_id)]
+        if row.topic == FINDING:
+            history.recorded.add((state["data"]["event"]["version"], state["data"]["rule"]))
+            continue
+        occurred = datetime.fromisoformat(state["occurred_at"])
+        if row.topic in USE_TYPES:
+            history.uses.append(use(row.originator_version, row.topic, occurred, state["data"]))
+            if row.topic not in ev.SEALED_TYPES:
+                continue
         if row.topic in RESTRICTION_TYPES:
             history.restrictions.append(
                 restriction(row.originator_version, row.topic, occurred, state["data"])
@@ -148,21 +192,29 @@ def read_histories(
 
 @dataclass(frozen=True, slots=True)
 class Judged:
-    """A finding about the line at ``number``, judged as stream version ``version``."""
+    """A finding about the line at ``number``, judged as stream version ``version``.
+
+    ``because`` set: the line at ``number`` is a late fact (of that type) and the
+    finding is about the earlier-stored use of type ``type`` at version ``version``.
+    """
 
     number: int
     subject: str | None
     type: str
     version: int
     finding: Finding
+    because: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """The append output's shape."""
-        return {
+        """The append output's shape (a revision adds ``revises`` and ``because``)."""
+        out = {
             "line": self.number, "type": self.type, "subject": self.subject,
             "rule": self.finding.rule, "message": self.finding.message,
             "purpose": self.finding.purpose, "recipient": self.finding.recipient,
         }  # fmt: skip
+        if self.because is not None:
+            out |= {"revises": self.version, "because": self.because}
+        return out
 
 
 class Judge:
@@ -179,7 +231,11 @@ class Judge:
         """``streams``: the stored events of (at least) the judged lines' subjects."""
         self.notices = notices
         self.agreements = Agreements({k: list(v) for k, v in agreements.history.items()})
-        judged = {p.subject_id for p in fresh if p.line.type in JUDGED_TYPES and p.subject_id}
+        judged = {
+            p.subject_id
+            for p in fresh
+            if (p.line.type in JUDGED_TYPES or p.line.type in LATE_TYPES) and p.subject_id
+        }
         rows = (r for r in streams if as_uuid(r.originator_id) in judged)
         self.histories = read_histories(rows, mapper)
         self.facts: dict[UUID, list[Fact]] = {sid: self.histories[sid].facts for sid in judged}
@@ -205,6 +261,34 @@ class Judge:
             return []
         facts = self.facts.get(p.subject_id, [])
         history = self.histories[p.subject_id]
+        found = self._judge(p, version, facts, history)
+        history.recorded.update((version, f.rule) for f in found)
+        return found
+
+    def revise(self, p: ParsedLine, version: int) -> list[tuple[Use, Finding]]:
+        """Findings about uses judged before ``p`` (stored as ``version``) that it changes.
+
+        Call after ``observe``: a line of ``LATE_TYPES`` that occurred before uses of
+        its subject already judged makes them be judged again with it in the history.
+        """
+        if p.line.type not in LATE_TYPES or p.subject_id not in self.facts:
+            return []
+        history = self.histories[p.subject_id]
+        found = judge_again(
+            history.uses, version, p.occurred_at, facts=self.facts[p.subject_id],
+            restrictions=history.restrictions, notices=self.notices, recorded=history.recorded,
+        )  # fmt: skip
+        history.recorded.update((u.position, f.rule) for u, f in found)
+        why = (
+            f" (judged again: a {p.line.type} that occurred at {p.occurred_at.isoformat()}"
+            " was recorded later)"
+        )
+        return [(u, replace(f, message=f.message + why)) for u, f in found]
+
+    def _judge(
+        self, p: ParsedLine, version: int, facts: list[Fact], history: SubjectHistory
+    ) -> list[Finding]:
+        line, at = p.line, p.occurred_at
         if isinstance(line, ev.PersonalDataRecordedLine):
             late = judge_recorded_after_erasure(history.erasures, facts, at, self.notices)
             category = line.data.category
@@ -212,6 +296,7 @@ class Judge:
             return [] if late is None else [late]
         found: list[Finding | None] = []
         d = line.data
+        history.uses.append(use(version, line.type, at, d))
         if isinstance(line, ev.DataDisclosedLine):
             found.append(
                 judge_disclosure(d.recipient, d.purpose, at, self.notices, self.agreements)
@@ -240,8 +325,10 @@ class Judge:
         return [f for f in found if f is not None]
 
 
-def finding_data(finding: Finding, kind: str, version: int) -> ev.FindingRecordedData:
-    """The FindingRecorded event's data."""
+def finding_data(
+    finding: Finding, kind: str, version: int, because: ev.FindingEvidence | None = None
+) -> ev.FindingRecordedData:
+    """The FindingRecorded event's data; ``because``: the late event it was judged again for."""
     return ev.FindingRecordedData(
         rule=finding.rule,
         message=finding.message,
@@ -252,4 +339,6 @@ def finding_data(finding: Finding, kind: str, version: int) -> ev.FindingRecorde
         purpose=finding.purpose,
         recipient=finding.recipient,
         notice_version=finding.notice_version,
+        revises=None if because is None else version,
+        because=because,
     )

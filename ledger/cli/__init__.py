@@ -2,9 +2,10 @@
 
 ``main(argv, stdin, stdout, stderr) -> exit code``; one table maps error types to
 exit codes (0 ok, 1 unexpected, 2 usage, 3 input rejected, 4 not found,
-5 verification failed). Refused input goes to stderr as one JSON object per line;
+5 verification failed, 6 written but not sealed, 7 write conflict, 8 store
+failed). Refused input goes to stderr as one JSON object per line;
 under ``--json`` every other error does too. The commands live by what they
-touch: ``write`` (init, notice, append, demo), ``read`` (views), ``policy``
+touch: ``write`` (init, notice, append, demo), ``read`` (views, notifications), ``policy``
 (check, findings, lineage, disclosures), ``rights`` (erase, retention, export,
 keys) and ``integrity`` (seal, verify, proofs, export-log).
 """
@@ -64,7 +65,8 @@ happened. Personal values are encrypted per subject and category.
 EPILOG = """\
 commands by what they do:
   set up and write   init, notice publish, notice list, append, demo
-  ask                trail, subject, basis, check, findings, lineage, disclosures
+  ask                trail, subject, basis, check, findings, lineage, disclosures,
+                     notifications
   rights and keys    export, erase, retention, keys rotate-master
   tamper evidence    seal, verify, prove, verify-proof, export-log, public-key
   views              rebuild, replay --compare, project

@@ -68,7 +68,9 @@ def check_problems(answer: CheckAnswer) -> list[dict[str, Any]]:
 def cmd_findings(args: argparse.Namespace, io: Io) -> int:
     """Policy findings recorded at append time, with the events behind them."""
     with views_of(args) as views:
-        answer = views.findings(args.since)
+        # What was known then: findings recorded by that instant (a late fact's
+        # findings are recorded with it, not with the use they are about).
+        answer = views.findings(args.since, args.known_at)
     if args.json:
         io.json(answer.model_dump(mode="json"))
     else:
@@ -156,6 +158,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     findings.add_argument(
         "--since", type=timestamp, metavar="TIME", help="only findings recorded from then on"
     )
+    findings.add_argument(
+        "--known-at", type=timestamp, metavar="TIME",
+        help="what was known then: only findings recorded by then (default: now)",
+    )  # fmt: skip
 
     lineage = command(sub, "lineage", cmd_lineage, common)
     lineage.add_argument("subject", help="the subject's reference, e.g. C-1001")

@@ -1,4 +1,4 @@
-"""Commands that read the views: trail, subject, basis, rebuild, replay, project."""
+"""Commands that read the views: trail, subject, basis, notifications, rebuild, replay, project."""
 
 from __future__ import annotations
 
@@ -92,6 +92,23 @@ def cmd_basis(args: argparse.Namespace, io: Io) -> int:
     return EXIT_OK
 
 
+def cmd_notifications(args: argparse.Namespace, io: Io) -> int:
+    """Notifications owed to recipients of rectifications, erasures, restrictions (Art. 19)."""
+    with views_of(args) as views:
+        answer = views.notifications(subject=args.subject, recipient=args.recipient)
+    if args.json:
+        io.json(answer.model_dump(mode="json"))
+        return EXIT_OK
+    rows = [
+        {"subject": o.subject, "recipient": o.recipient, "kind": o.event.kind,
+         "event": f"#{o.event.position} {o.event.type}", "categories": ", ".join(o.categories),
+         "since": o.since}
+        for o in answer.owed
+    ]  # fmt: skip
+    table(io, ["subject", "recipient", "kind", "event", "categories", "since"], rows)
+    return EXIT_OK
+
+
 def cmd_rebuild(args: argparse.Namespace, io: Io) -> int:
     """Drop every view and replay the whole log into it."""
     core = open_from(args)
@@ -182,6 +199,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="only this controller's bases, e.g. 0209628-8 (default: every controller of"
         " the purpose, each answered)",
     )  # fmt: skip
+
+    notifications = command(sub, "notifications", cmd_notifications, common)
+    notifications.add_argument("--subject", metavar="REF", help="only of this subject, e.g. C-1001")
+    notifications.add_argument(
+        "--recipient", metavar="ID", help="only to this recipient, e.g. print-house"
+    )
 
     command(sub, "rebuild", cmd_rebuild, common)
     replay = command(sub, "replay", cmd_replay, common)

@@ -151,8 +151,79 @@ def _line(kind: str, subject: str, at: datetime, data: dict[str, object], key: s
     )  # fmt: skip
 
 
+_LATE_NEWSLETTER = "tour-late-newsletter"
+
+
+def _consenting(views: Views) -> tuple[UUID, datetime, str | None] | None:
+    """A subject who consented to marketing and never withdrew, objected or was erased.
+
+    The one an earlier run chose, if there was one (its newsletter's reference), so a
+    re-run repeats the same lines: idempotent retries.
+    """
+    again = views.store.query(
+        "SELECT subject_id, occurred_at, controller FROM {t}v_processing WHERE reference = ?"
+        " ORDER BY position LIMIT 1",
+        (_LATE_NEWSLETTER,),
+    )
+    if again:
+        row = again[0]
+        sent = instant(row["occurred_at"]) - timedelta(days=20)
+        return UUID(row["subject_id"]), sent, row["controller"]
+    rows = views.store.query(
+        "SELECT subject_id, occurred_at, controller FROM {t}v_basis_facts g"
+        " WHERE g.type = 'ConsentGranted' AND g.purpose = 'marketing' AND NOT EXISTS"
+        " (SELECT 1 FROM {t}v_basis_facts s WHERE s.subject_id = g.subject_id"
+        " AND s.type IN ('ConsentWithdrawn', 'ObjectionRecorded', 'SubjectErased'))"
+        " ORDER BY g.position LIMIT 1"
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    return UUID(row["subject_id"]), instant(row["occurred_at"]), row["controller"]
+
+
+def _ask_late(views: Views, out: TextIO) -> None:
+    """A withdrawal recorded late: what was known before it, and what is known now."""
+    found = _consenting(views)
+    if found is None:
+        return
+    subject_id, granted, controller = found
+    ref = views.ledger.ledger_recorder.select_refs([subject_id])[subject_id]
+    sent, withdrew = granted + timedelta(days=20), granted + timedelta(days=10)
+    newsletter: dict[str, object] = {"purpose": "marketing", "categories": ["customer_basic"],
+                  "activity": "newsletter_sent", "controller": controller or RETAIL,
+                  "reference": _LATE_NEWSLETTER}  # fmt: skip
+    views.ledger.append_batch([_line("DataProcessed", ref, sent, newsletter, "tour-late-send")])
+    late = views.ledger.append_batch(
+        [_line("ConsentWithdrawn", ref, withdrew, {"purpose": "marketing", "channel": "letter"},
+               "tour-late-withdrawal")]
+    )  # fmt: skip
+    views.runner.catch_up()
+    now = [f for f in views.findings(since=None).findings if f.subject == ref]
+    revised = [f for f in now if f.event.type == "DataProcessed"]
+    out.write(
+        f"\nQ: {ref}'s letter withdrawing marketing consent on {withdrew.date()} is recorded"
+        f" only today, after the newsletter of {sent.date()}: was that newsletter lawful?\n"
+    )
+    if not revised:
+        out.write(
+            "A: no finding about it (the withdrawal was recorded before, or changes nothing)\n"
+        )
+        return
+    recorded = revised[-1].recorded_at
+    then = [f for f in now if f.recorded_at < recorded]
+    out.write(
+        f"A: known before the letter was recorded ({recorded.isoformat()}):"
+        f" {len(then)} finding(s) about {ref}; known now: {len(now)}"
+        f"{' (this run recorded it)' if late.findings else ''}\n"
+    )
+    for f in revised:
+        out.write(f"   #{f.position} {f.rule} on #{f.event.position} {f.event.type}: {f.message}\n")
+
+
 def scenario(views: Views, out: TextIO) -> None:
-    """Disclosures to a debt collector and an authority, a profile, and a finding."""
+    """A late withdrawal; disclosures to a debt collector and an authority, and findings."""
+    _ask_late(views, out)
     ledger = views.ledger
     refs = ledger.ledger_recorder.select_refs
     ended, objected = _first(views, "ContractEnded"), _first(views, "ObjectionRecorded")

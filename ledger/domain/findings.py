@@ -23,12 +23,18 @@ versions, and each recipient's agreement history:
   restricted category of the notice in force counts. Art. 18(2)'s exceptions
   (consent, legal claims, another's rights, public interest) are the DPO's to
   weigh: the finding names the restriction.
+
+A fact recorded late (its ``occurred_at`` before uses already judged) can make those
+uses unlawful: ``judge_again`` judges each later use of the subject again, for its
+basis and its restriction, against the history now known, and returns only the
+findings not recorded already (the old findings stay: they were true of what was
+known then).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from ledger.domain.basis import (
@@ -326,3 +332,69 @@ def judge_restriction(
         notice_version=None if notice is None else notice.version,
         evidence=evidence,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Use:
+    """A judged use of a subject's data: a disclosure, processing, derivation or decision.
+
+    ``categories`` None: the use names none (an automated decision); ``recipient``:
+    a disclosure's.
+    """
+
+    position: int
+    type: str
+    occurred_at: datetime
+    purpose: str
+    controller: str | None = None
+    categories: tuple[str, ...] | None = None
+    recipient: str | None = None
+
+
+def judge_again(
+    uses: Sequence[Use],
+    cause: int,
+    since: datetime,
+    *,
+    facts: Sequence[Fact],
+    restrictions: Sequence[Restriction],
+    notices: NoticeHistory,
+    recorded: Collection[tuple[int, str]],
+) -> list[tuple[Use, Finding]]:
+    """Findings about uses after ``since`` that the fact at ``cause``, recorded late, brings.
+
+    ``cause``: the position of the late fact (a basis fact or a restriction), which
+    occurred at ``since``. Each use that occurred after ``since`` is judged again for
+    its basis and its restriction against ``facts`` and ``restrictions`` (the
+    history known now, the late fact included); a finding counts only when the same
+    history without the late fact gives none of its rule, and not when ``recorded``
+    (use position, rule of the findings already recorded) holds it. In the order of
+    the uses' positions.
+    """
+    without = [f for f in facts if f.position != cause]
+    unrestricted = [r for r in restrictions if r.position != cause]
+
+    def judged(
+        use: Use, facts: Sequence[Fact], restrictions: Sequence[Restriction]
+    ) -> list[Finding]:
+        at = use.occurred_at
+        found = (
+            judge_basis(facts, notices, use.purpose, at, use.controller),
+            judge_restriction(
+                restrictions, use.categories, purpose=use.purpose, at=at, notices=notices,
+                controller=use.controller,
+            ),
+        )  # fmt: skip
+        return [f for f in found if f is not None]
+
+    out: list[tuple[Use, Finding]] = []
+    for use in sorted(uses, key=lambda u: u.position):
+        if use.occurred_at <= since:
+            continue
+        before = {f.rule for f in judged(use, without, unrestricted)}
+        for finding in judged(use, facts, restrictions):
+            if finding.rule in before or (use.position, finding.rule) in recorded:
+                continue
+            named = finding if use.recipient is None else replace(finding, recipient=use.recipient)
+            out.append((use, named))
+    return out

@@ -470,6 +470,24 @@ def _restriction_lifted(data: ev.RestrictionLiftedData, ctx: LineContext) -> lis
 
 
 @_check_data.register
+def _recipient_notified(data: ev.RecipientNotifiedData, ctx: LineContext) -> list[Violation]:
+    """The recipient must be known; "impossible" needs its reason (Art. 19).
+
+    Whether ``regarding`` is a rectification, erasure or restriction of this subject
+    needs the subject's stream: a notification regarding anything else closes
+    nothing in the ``notifications`` view.
+    """
+    out = check_source(ctx, required=False)
+    if data.recipient not in ctx.recipients and data.recipient not in ctx.notice.index.recipients:
+        message = f"recipient {shown_id(data.recipient)} is neither in the notice nor registered"
+        out.append(_violation(ctx, "data.recipient", Rule.UNKNOWN_RECIPIENT, message))
+    if data.impossible and data.reason is None:
+        message = "a notification marked impossible must give its reason (Art. 19)"
+        out.append(_violation(ctx, "data.reason", Rule.MISSING_FIELD, message))
+    return out
+
+
+@_check_data.register
 def _recipient_registered(data: ev.RecipientRegisteredData, ctx: LineContext) -> list[Violation]:
     return check_source(ctx, required=False) + check_recipient_registration(ctx, data)
 

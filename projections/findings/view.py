@@ -28,15 +28,29 @@ def _positions(store: ViewStore, subjects: set[str]) -> dict[tuple[str, int], tu
 
 
 def list_findings(
-    store: ViewStore, refs_of: RefsOf, hashes_of: HashesOf, since: datetime | None
+    store: ViewStore,
+    refs_of: RefsOf,
+    hashes_of: HashesOf,
+    since: datetime | None,
+    known_at: datetime | None = None,
 ) -> list[FindingAnswer]:
-    """Findings recorded at or after ``since``, oldest first."""
+    """Findings recorded at or after ``since`` (and by ``known_at``), oldest first.
+
+    ``known_at``: what was known then; a finding a late fact brought to light is
+    recorded when the late fact was, so it is left out before that.
+    """
     sql = "SELECT * FROM {t}v_findings"
-    params: tuple[int, ...] = ()
+    where: list[str] = []
+    params: list[int] = []
     if since is not None:
-        sql += " WHERE recorded_at >= ?"
-        params = (micros(since),)
-    rows = store.query(sql + " ORDER BY position", params)
+        where.append("recorded_at >= ?")
+        params.append(micros(since))
+    if known_at is not None:
+        where.append("recorded_at <= ?")
+        params.append(micros(known_at))
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    rows = store.query(sql + " ORDER BY position", tuple(params))
     subjects = {r["subject_id"] for r in rows}
     places = _positions(store, subjects)
     refs = refs_of({UUID(s) for s in subjects})

@@ -14,6 +14,7 @@ def test_the_catalogue_holds_every_contract_event_type() -> None:
         "ContractEnded", "ConsentGranted", "ConsentWithdrawn", "ObjectionRecorded",
         "ProfileDerived", "DataDisclosed", "RecipientRegistered", "AutomatedDecisionMade",
         "RecipientEnded", "DataProcessed", "ProcessingRestricted", "RestrictionLifted",
+        "RecipientNotified",
     }  # fmt: skip
     assert contract == APPENDABLE_TYPES
     assert set(EVENT_TYPES) == contract | {"NoticePublished", "SubjectErased", "FindingRecorded"}
