@@ -47,6 +47,7 @@ class Rule(StrEnum):
     NUMBER_OUT_OF_RANGE = "number_out_of_range"
     CONTROLLER_REQUIRED = "controller_required"
     CONTROLLER_NOT_FOR_PURPOSE = "controller_not_for_purpose"
+    NOT_A_CHANGE_OF_SUBJECT = "not_a_change_of_subject"
 
 
 @dataclass(frozen=True, slots=True)

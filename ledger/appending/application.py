@@ -47,8 +47,10 @@ from ledger.errors import (
     KeyUnavailable,
     LedgerError,
     NotInitialised,
+    Rule,
     StoreUnavailable,
     SubjectNotFound,
+    Violation,
     WriteConflict,
 )
 from ledger.integrity.checkpoint import (
@@ -58,7 +60,7 @@ from ledger.integrity.checkpoint import (
     verifier_key,
 )
 from ledger.persistence.keys import KeyRing, MasterKeySource, SigningKeySource, master_key_id
-from ledger.persistence.mapper import PydanticMapper, stored_leaf
+from ledger.persistence.mapper import PydanticMapper, as_uuid, stored_leaf
 from ledger.persistence.recorders import KeyRow, LedgerRecorder, Prefetch, SideRows
 from ledger.persistence.recorders_postgres import PostgresLedgerRecorder
 from ledger.persistence.recorders_sqlite import SQLiteLedgerRecorder
@@ -78,6 +80,10 @@ _ORIGIN = "checkpoint_origin"
 _VERIFIER_KEY = "verifier_key"
 _RETRIES = 8
 _MAX_CACHED_KEYS = 4096
+CHANGE_TYPES = frozenset(
+    {"PersonalDataRecorded", "PersonalDataErased", "SubjectErased", "ProcessingRestricted"}
+)
+"""What an Art. 19 notification can answer: rectification, erasure, restriction."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -438,6 +444,7 @@ class Ledger(Application[UUID]):
             categories=_live_categories(found.keys, deriving),
         )
         problems, registered = check_batch(parsed, state, now)
+        problems += self._regarding_problems(parsed, {**subjects, **dict(registered)})
         violations = sorted([*violations, *problems], key=lambda v: v.line)
         if violations:
             raise BatchRejected(violations)
@@ -460,6 +467,42 @@ class Ledger(Application[UUID]):
         last = max(ids) if ids else None
         findings = tuple(j.as_dict() for j in judged_)
         return AppendResult(len(fresh), duplicates, last, findings)
+
+    def _regarding_problems(
+        self, parsed: list[ParsedLine], subjects: Mapping[str, UUID]
+    ) -> list[Violation]:
+        """A ``RecipientNotified`` must answer a change of its own subject (Art. 19).
+
+        ``regarding`` is a log position: it must hold a rectification, erasure or
+        restriction of the line's subject. One look-up, and only when such lines
+        come; a change in the same call has no position yet, so its notification
+        comes in a later call. An unknown subject is ``check_batch``'s to report.
+        """
+        lines = [p for p in parsed if isinstance(p.line, ev.RecipientNotifiedLine)]
+        if not lines:
+            return []
+        at = {p.line.data.regarding for p in lines}
+        stored = {n.id: n for n in self.ledger_recorder.select_at_positions(at)}
+        problems = []
+        for p in lines:
+            assert isinstance(p.line, ev.RecipientNotifiedLine)  # noqa: S101 - filtered above
+            subject_id = subjects.get(p.line.subject)
+            if subject_id is None:
+                continue
+            position = p.line.data.regarding
+            event = stored.get(position)
+            if (
+                event is None
+                or as_uuid(event.originator_id) != subject_id
+                or (event.topic not in CHANGE_TYPES)
+            ):
+                message = (
+                    f"position {position} is not a rectification, erasure or restriction"
+                    " of this subject"
+                )
+                problems.append(Violation(p.number, p.line.type, "data.regarding",
+                                          Rule.NOT_A_CHANGE_OF_SUBJECT, message))  # fmt: skip
+        return problems
 
     def _to_stored(
         self,

@@ -145,13 +145,29 @@ def test_a_notification_to_another_recipient_or_regarding_another_event_closes_n
     f.append(customer, f.restricted("C-1001", occurred_at=CHANGED))
     restriction = position_of(core, "ProcessingRestricted")
 
-    f.append(
-        customer,
-        f.recipient_notified("C-1001", restriction, recipient="debt-collection"),
-        f.recipient_notified("C-1001", position_of(core, "DataDisclosed")),
-    )
+    f.append(customer, f.recipient_notified("C-1001", restriction, recipient="debt-collection"))
 
     assert [(o.recipient, o.event.position) for o in owed(core)] == [("print-house", restriction)]
+
+
+def test_a_notification_regarding_anything_but_a_change_of_its_subject_is_refused(
+    core: Core, customer: Ledger
+) -> None:
+    f.append(customer, f.subject_registered("C-2002"), f.personal_data("C-2002", NAME))
+    others = [e.position for e in core.views().trail("C-2002").events]
+    head = customer.recorder.max_notification_id()
+    with pytest.raises(BatchRejected) as refused:
+        f.append(
+            customer,
+            f.recipient_notified("C-1001", position_of(core, "DataDisclosed")),  # not a change
+            f.recipient_notified("C-1001", others[-1]),  # another subject's change
+            f.recipient_notified("C-1001", 10**9),  # no such position
+        )
+
+    assert [(v.line, v.field, v.rule) for v in refused.value.violations] == [
+        (n, "data.regarding", "not_a_change_of_subject") for n in (1, 2, 3)
+    ]
+    assert customer.recorder.max_notification_id() == head
 
 
 def test_nothing_is_owed_to_a_recipient_that_never_got_the_affected_categories(
@@ -188,7 +204,9 @@ def test_a_notification_of_an_unknown_recipient_or_impossible_without_reason_is_
 
     assert [(v.line, v.field, v.rule) for v in refused.value.violations] == [
         (1, "data.recipient", "unknown_recipient"),
+        (1, "data.regarding", "not_a_change_of_subject"),
         (2, "data.reason", "missing_field"),
+        (2, "data.regarding", "not_a_change_of_subject"),
     ]
     assert [e.type for e in core.views().trail("C-1001").events][-1] == "DataDisclosed"
 
