@@ -319,6 +319,7 @@ class FindingRecordedData(Frozen):
         "data_recorded_after_erasure",
         "consent_under_wrong_notice",
         "processing_while_restricted",
+        "finding_lifted",
     ]
     message: Text
     event: FindingEvidence = Field(description="The event that was judged.")

@@ -11,7 +11,9 @@ A line that can end a basis or restrict processing (``LATE_TYPES``) has its
 subject's stream read too: when it occurred before uses already judged (stored, or
 earlier in the batch), ``Judge.revise`` judges those uses again against the history
 now known, and each new finding is appended after the late line, naming the use it
-revises and the late line (``revises``, ``because``).
+revises and the late line (``revises``, ``because``). A grant (``GRANT_TYPES``) recorded
+late can make such a use lawful: each basis finding of it is lifted by a
+``finding_lifted`` finding appended the same way.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from ledger.domain.basis import (
     Restriction,
 )
 from ledger.domain.findings import (
+    BASIS_RULES,
+    LIFTED,
     Agreement,
     Agreements,
     Erasure,
@@ -45,6 +49,7 @@ from ledger.domain.findings import (
     judge_consent_notice,
     judge_disclosure,
     judge_erased_use,
+    judge_lifts,
     judge_recorded_after_erasure,
     judge_restriction,
 )
@@ -62,11 +67,17 @@ JUDGED_TYPES = frozenset(
 )  # fmt: skip
 """Lines judged against their subject's stored stream (which is then read)."""
 
-LATE_TYPES = frozenset(
-    {"ConsentWithdrawn", "ObjectionRecorded", "ContractEnded", "ProcessingRestricted"}
+GRANT_TYPES = frozenset({"ConsentGranted", "ContractStarted"})
+"""Lines that can make uses judged before them lawful when they occurred earlier than
+those uses: a basis finding of such a use is lifted (``judge_lifts``)."""
+
+LATE_TYPES = (
+    frozenset({"ConsentWithdrawn", "ObjectionRecorded", "ContractEnded", "ProcessingRestricted"})
+    | GRANT_TYPES
 )
-"""Lines that can make uses judged before them unlawful when they occurred earlier than
-those uses: their subject's stored stream is read too, and the later uses judged again."""
+"""Lines that can make uses judged before them unlawful (or, ``GRANT_TYPES``, lawful) when
+they occurred earlier than those uses: their subject's stored stream is read too, and the
+later uses judged again."""
 
 USE_TYPES = JUDGED_TYPES - {"PersonalDataRecorded"}
 """Judged lines that use the subject's data for a purpose (judged again after a late fact)."""
@@ -161,7 +172,11 @@ def read_histories(
         state = mapper.upcast(row.topic, orjson.loads(row.state))
         history = out[as_uuid(row.originator_id)]
         if row.topic == FINDING:
-            history.recorded.add((state["data"]["event"]["version"], state["data"]["rule"]))
+            judged = state["data"]["event"]["version"]
+            if state["data"]["rule"] == LIFTED:
+                history.recorded.difference_update((judged, r) for r in BASIS_RULES)
+            else:
+                history.recorded.add((judged, state["data"]["rule"]))
             continue
         occurred = datetime.fromisoformat(state["occurred_at"])
         if row.topic in USE_TYPES:
@@ -274,11 +289,20 @@ class Judge:
         if p.line.type not in LATE_TYPES or p.subject_id not in self.facts:
             return []
         history = self.histories[p.subject_id]
-        found = judge_again(
-            history.uses, version, p.occurred_at, facts=self.facts[p.subject_id],
-            restrictions=history.restrictions, notices=self.notices, recorded=history.recorded,
-        )  # fmt: skip
-        history.recorded.update((u.position, f.rule) for u, f in found)
+        if p.line.type in GRANT_TYPES:
+            found = judge_lifts(
+                history.uses, version, p.occurred_at, facts=self.facts[p.subject_id],
+                notices=self.notices, recorded=history.recorded,
+            )  # fmt: skip
+            history.recorded.difference_update((u.position, r) for u, _ in found
+                                               for r in BASIS_RULES)  # fmt: skip
+        else:
+            found = judge_again(
+                history.uses, version, p.occurred_at, facts=self.facts[p.subject_id],
+                restrictions=history.restrictions, notices=self.notices,
+                recorded=history.recorded,
+            )  # fmt: skip
+            history.recorded.update((u.position, f.rule) for u, f in found)
         why = (
             f" (judged again: a {p.line.type} that occurred at {p.occurred_at.isoformat()}"
             " was recorded later)"

@@ -28,7 +28,8 @@ A fact recorded late (its ``occurred_at`` before uses already judged) can make t
 uses unlawful: ``judge_again`` judges each later use of the subject again, for its
 basis and its restriction, against the history now known, and returns only the
 findings not recorded already (the old findings stay: they were true of what was
-known then).
+known then). A grant recorded late can make such uses lawful: ``judge_lifts`` returns a
+``finding_lifted`` finding for each basis finding it makes wrong.
 """
 
 from __future__ import annotations
@@ -397,4 +398,57 @@ def judge_again(
                 continue
             named = finding if use.recipient is None else replace(finding, recipient=use.recipient)
             out.append((use, named))
+    return out
+
+
+BASIS_RULES = ("no_lawful_basis", "processing_without_consent")
+"""The rules ``judge_basis`` gives: what a basis fact recorded late can make wrong."""
+
+LIFTED = "finding_lifted"
+
+
+def judge_lifts(
+    uses: Sequence[Use],
+    cause: int,
+    since: datetime,
+    *,
+    facts: Sequence[Fact],
+    notices: NoticeHistory,
+    recorded: Collection[tuple[int, str]],
+) -> list[tuple[Use, Finding]]:
+    """Lifts of basis findings that a grant at ``cause``, recorded late, makes wrong.
+
+    ``cause``: the position of a ``ConsentGranted`` or ``ContractStarted`` that
+    occurred at ``since``. For each use after ``since`` with a basis finding in
+    ``recorded`` (use position, rule) that has a lawful basis against ``facts`` (the
+    history known now, the late fact included) and none without the late fact, one
+    ``finding_lifted`` finding per lifted rule, naming it. In the order of the uses'
+    positions.
+    """
+    without = [f for f in facts if f.position != cause]
+    late = next((f for f in facts if f.position == cause), None)
+    if late is None:
+        return []
+    out: list[tuple[Use, Finding]] = []
+    for use in sorted(uses, key=lambda u: u.position):
+        lifted = [r for r in BASIS_RULES if (use.position, r) in recorded]
+        if use.occurred_at <= since or not lifted:
+            continue
+        at = use.occurred_at
+        if judge_basis(facts, notices, use.purpose, at, use.controller) is not None:
+            continue
+        if judge_basis(without, notices, use.purpose, at, use.controller) is None:
+            continue
+        notice = notices.in_force(at)
+        whose = "" if use.controller is None else f" of controller {use.controller}"
+        for rule in lifted:
+            message = (
+                f"the {rule} finding about this {use.type} is lifted: purpose"
+                f" {use.purpose!r}{whose} had a lawful basis at {at.isoformat()}"
+            )
+            out.append((use, Finding(
+                LIFTED, message, purpose=use.purpose, recipient=use.recipient,
+                notice_version=None if notice is None else notice.version,
+                evidence=(Evidence(late.position, late.type),),
+            )))  # fmt: skip
     return out

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import orjson
 
+from ledger.domain.findings import BASIS_RULES
 from ledger.persistence.views import ViewStore
 from projections.base import instant, micros
 from schemas.answers import EvidenceRef, FindingAnswer
@@ -27,6 +29,24 @@ def _positions(store: ViewStore, subjects: set[str]) -> dict[tuple[str, int], tu
     return out
 
 
+def _unlifted(store: ViewStore, rows: list[Any], known_at: datetime | None) -> list[Any]:
+    """``rows`` without the basis findings a lift recorded by ``known_at`` cancels."""
+    sql = "SELECT subject_id, event_version, position FROM {t}v_findings WHERE rule = ?"
+    params: tuple[str | int, ...] = ("finding_lifted",)
+    if known_at is not None:
+        sql += " AND recorded_at <= ?"
+        params += (micros(known_at),)
+    lifts: dict[tuple[str, int], int] = {}
+    for lift in store.query(sql, params):
+        key = (lift["subject_id"], lift["event_version"])
+        lifts[key] = max(lift["position"], lifts.get(key, 0))
+    return [
+        r for r in rows
+        if r["rule"] not in BASIS_RULES
+        or lifts.get((r["subject_id"], r["event_version"]), 0) < r["position"]
+    ]  # fmt: skip
+
+
 def list_findings(
     store: ViewStore,
     refs_of: RefsOf,
@@ -37,7 +57,9 @@ def list_findings(
     """Findings recorded at or after ``since`` (and by ``known_at``), oldest first.
 
     ``known_at``: what was known then; a finding a late fact brought to light is
-    recorded when the late fact was, so it is left out before that.
+    recorded when the late fact was, so it is left out before that. A basis finding
+    that a ``finding_lifted`` recorded by then (or, without ``known_at``, ever) lifts
+    is left out: a grant recorded late made the use lawful.
     """
     sql = "SELECT * FROM {t}v_findings"
     where: list[str] = []
@@ -51,6 +73,7 @@ def list_findings(
     if where:
         sql += " WHERE " + " AND ".join(where)
     rows = store.query(sql + " ORDER BY position", tuple(params))
+    rows = _unlifted(store, rows, known_at)
     subjects = {r["subject_id"] for r in rows}
     places = _positions(store, subjects)
     refs = refs_of({UUID(s) for s in subjects})

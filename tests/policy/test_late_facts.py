@@ -207,3 +207,87 @@ def test_a_finding_judged_when_appended_stores_no_revision_fields() -> None:
         3,
         {"version": 5, "type": "ConsentWithdrawn"},
     )
+
+
+@pytest.fixture
+def stranger(ledger: Ledger) -> Ledger:
+    """C-3 has no consent and no contract: a marketing disclosure to mailer is flagged."""
+    f.append(
+        ledger,
+        f.subject_registered("C-3", occurred_at="2021-07-01T00:00:00Z"),
+        f.personal_data("C-3", occurred_at="2021-07-01T00:00:00Z"),
+        f.recipient_registered("mailer", occurred_at="2021-07-01T00:00:00Z"),
+    )  # fmt: skip
+    line = f.disclosed("C-3", recipient="mailer", occurred_at="2022-06-01T00:00:00Z")
+    line["data"]["purpose"] = "marketing"
+    line["data"]["categories"] = ["customer_basic"]
+    assert rules(f.append(ledger, line)) == [(1, "DataDisclosed", "no_lawful_basis")]
+    return ledger
+
+
+def test_a_consent_recorded_late_lifts_the_finding_of_the_disclosure_after_it(
+    stranger: Ledger,
+) -> None:
+    result = f.append(stranger, f.consent_granted("C-3", occurred_at="2022-03-01T00:00:00Z"))
+    assert rules(result) == [(1, "DataDisclosed", "finding_lifted")]
+    assert "no_lawful_basis" in result.findings[0]["message"]
+    events = stranger.stream(stranger.subject_id("C-3"))
+    assert [e.type for e in events[-4:]] == [
+        "DataDisclosed", "FindingRecorded", "ConsentGranted", "FindingRecorded"
+    ]  # fmt: skip
+    lift, grant, disclosure = events[-1].data, events[-2], events[-4]
+    assert lift.rule == "finding_lifted"
+    assert lift.revises == disclosure.originator_version
+    assert lift.because is not None
+    assert (lift.because.version, lift.because.type) == (grant.originator_version, "ConsentGranted")
+    assert "no_lawful_basis" in lift.message
+
+
+def test_a_consent_granted_after_the_use_lifts_nothing(stranger: Ledger) -> None:
+    result = f.append(stranger, f.consent_granted("C-3", occurred_at="2022-07-01T00:00:00Z"))
+    assert result.findings == ()
+
+
+def test_a_late_contract_start_lifts_the_finding_of_a_use_that_rests_on_it(ledger: Ledger) -> None:
+    flagged = f.append(
+        ledger,
+        f.subject_registered("C-2", occurred_at="2021-07-01T00:00:00Z"),
+        f.processed("C-2", purpose="service_delivery", controller=f.RETAIL,
+                    occurred_at="2022-05-01T00:00:00Z"),
+    )  # fmt: skip
+    assert rules(flagged) == [(2, "DataProcessed", "no_lawful_basis")]
+    started = f.contract_started("C-2", occurred_at="2022-01-01T00:00:00Z")
+    assert rules(f.append(ledger, started)) == [(1, "DataProcessed", "finding_lifted")]
+
+
+def test_a_lifted_finding_is_not_lifted_twice_and_a_late_withdrawal_flags_it_again(
+    stranger: Ledger,
+) -> None:
+    f.append(stranger, f.consent_granted("C-3", occurred_at="2022-03-01T00:00:00Z"))
+    again = f.append(stranger, f.consent_granted("C-3", occurred_at="2022-02-01T00:00:00Z"))
+    assert again.findings == ()
+    withdrawn = f.append(stranger, f.consent_withdrawn("C-3", occurred_at="2022-04-01T00:00:00Z"))
+    assert rules(withdrawn) == [(1, "DataDisclosed", "no_lawful_basis")]
+
+
+def test_findings_now_leave_out_a_lifted_finding_that_known_at_before_the_lift_shows(
+    core: Core, stranger: Ledger, clock: FixedClock
+) -> None:
+    clock.advance(timedelta(days=1))
+    before = clock.now()
+    clock.advance(timedelta(days=30))
+    f.append(stranger, f.consent_granted("C-3", occurred_at="2022-03-01T00:00:00Z"))
+    views = core.views()
+
+    def known_at(at: datetime | None) -> list[tuple[str, str]]:
+        found = list_findings(
+            views.store, stranger.ledger_recorder.select_refs, stranger.leaf_hashes, None, at
+        )
+        return [(x.rule, x.event.type) for x in found if x.subject == "C-3"]
+
+    now = [(x.rule, x.event.type) for x in views.findings(since=None).findings
+           if x.subject == "C-3"]  # fmt: skip
+    assert now == [("finding_lifted", "DataDisclosed")]
+    assert known_at(None) == now
+    assert known_at(clock.now()) == now
+    assert known_at(before) == [("no_lawful_basis", "DataDisclosed")]

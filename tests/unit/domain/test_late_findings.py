@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ledger.domain.basis import Fact, Restriction
-from ledger.domain.findings import Finding, Use, judge_again
+from ledger.domain.findings import Finding, Use, judge_again, judge_lifts
 from ledger.domain.register import NoticeHistory
 
 RETAIL = "0209628-8"
@@ -83,3 +83,51 @@ def test_a_disclosure_judged_again_names_its_recipient(notices: NoticeHistory) -
         notices=notices, recorded=(),
     )  # fmt: skip
     assert [(u.position, x.recipient) for u, x in found] == [(4, "mailer")]
+
+
+def lifts(
+    uses: list[Use],
+    cause: int,
+    since: str,
+    facts: list[Fact],
+    notices: NoticeHistory,
+    *,
+    recorded: frozenset[tuple[int, str]],
+) -> list[tuple[int, str, str]]:
+    found = judge_lifts(uses, cause, t(since), facts=facts, notices=notices, recorded=recorded)
+    return [(use.position, finding.rule, finding.message) for use, finding in found]
+
+
+def test_a_late_grant_lifts_the_basis_finding_of_a_use_after_it(notices: NoticeHistory) -> None:
+    late = fact(9, "ConsentGranted", "2022-03-01", purpose="profiling")
+    recorded = frozenset({(4, "processing_without_consent"), (5, "processing_without_consent")})
+    uses = [processing(3, "2022-02-01"), processing(4, "2022-04-01"), processing(5, "2022-05-01")]
+    found = lifts(uses, 9, "2022-03-01", [late], notices, recorded=recorded)
+    assert [(p, rule) for p, rule, _ in found] == [(4, "finding_lifted"), (5, "finding_lifted")]
+    assert all("processing_without_consent" in message for _, _, message in found)
+
+
+def test_a_late_grant_lifts_nothing_not_recorded(notices: NoticeHistory) -> None:
+    late = fact(9, "ConsentGranted", "2022-03-01", purpose="profiling")
+    assert (
+        lifts([processing(4, "2022-04-01")], 9, "2022-03-01", [late], notices, recorded=frozenset())
+        == []
+    )
+
+
+def test_a_late_grant_lifts_no_finding_of_a_use_still_unlawful(notices: NoticeHistory) -> None:
+    # the consent granted late was withdrawn before the use: it is still unlawful
+    late = fact(9, "ConsentGranted", "2022-03-01", purpose="profiling")
+    withdrawn = fact(6, "ConsentWithdrawn", "2022-03-15", purpose="profiling")
+    recorded = frozenset({(4, "processing_without_consent")})
+    found = lifts([processing(4, "2022-04-01")], 9, "2022-03-01", [withdrawn, late], notices,
+                  recorded=recorded)  # fmt: skip
+    assert found == []
+
+
+def test_a_late_grant_for_another_purpose_lifts_nothing(notices: NoticeHistory) -> None:
+    late = fact(9, "ConsentGranted", "2022-03-01", purpose="marketing")
+    recorded = frozenset({(4, "processing_without_consent")})
+    found = lifts([processing(4, "2022-04-01")], 9, "2022-03-01", [late], notices,
+                  recorded=recorded)  # fmt: skip
+    assert found == []
