@@ -144,6 +144,14 @@ class BasisAnswer(Frozen):
     timeline: list[BasisInterval] | None = Field(
         None, description="With --timeline: every interval of every basis for the purpose."
     )
+    last_ended: BasisInterval | None = Field(
+        None,
+        description=(
+            "When no basis holds at `at`: the last interval that ended by then; its"
+            " `ended_by` names the event that ended it (null when it ran out: expiry,"
+            " a retention period, a notice version). Null when none had held."
+        ),
+    )
     processing: list[ProcessedBasis] = Field(
         default_factory=list,
         description=(

@@ -89,6 +89,13 @@ def cmd_basis(args: argparse.Namespace, io: Io) -> int:
         )  # fmt: skip
         io.line(f"  {interval.basis} ({interval.controller}): {when(interval.since)}"
                  f" .. {when(interval.until)}  [{evidence}]{ended}")  # fmt: skip
+    last = answer.last_ended
+    if last is not None and answer.timeline is None:
+        how = "ran out" if last.ended_by is None else (
+            f"was ended by #{last.ended_by.position} {last.ended_by.type}"
+        )  # fmt: skip
+        io.line(f"  the last basis, {last.basis} ({last.controller}) from {when(last.since)},"
+                 f" {how} at {when(last.until)}")  # fmt: skip
     return EXIT_OK
 
 

@@ -165,7 +165,10 @@ def get_basis(
     facts = list_facts(store, subject_id, known_at)
     intervals = basis_intervals(facts, notices, purpose, controller)
     holding = [i for i in intervals if i.holds_at(at)]
-    shown = intervals if timeline else holding
+    # A negative answer says what ended the last basis before ``at`` (if any held).
+    ended = [i for i in intervals if not holding and i.until is not None and i.until <= at]
+    last = max(ended, key=lambda i: (i.until or at, i.ended_by is not None), default=None)
+    shown = intervals if timeline else [*holding, *([last] if last is not None else [])]
     processed = [
         p for p in list_processing(store, subject_id, purpose=purpose, known_at=known_at)
         if p.occurred_at <= at and (controller is None or p.controller in (None, controller))
@@ -195,6 +198,7 @@ def get_basis(
         bases=[_answer_interval(i, hashes) for i in holding],
         notice_version=None if notice is None else notice.version,
         timeline=[_answer_interval(i, hashes) for i in intervals] if timeline else None,
+        last_ended=None if last is None else _answer_interval(last, hashes),
         processing=[_processed(p, every, hashes) for p in processed],
         restricted=bool(standing),
         restrictions=[

@@ -203,3 +203,27 @@ def test_the_timeline_lists_every_interval(core, customer: Ledger) -> None:
         ("consent", "2022-01-01"),
         ("consent", "2022-03-01"),
     ]
+
+
+def test_a_negative_answer_names_the_event_that_ended_the_last_basis(
+    core, customer: Ledger
+) -> None:
+    f.append(
+        customer,
+        f.consent_granted("C-1", purpose="profiling", occurred_at="2022-01-01T00:00:00Z"),
+        f.consent_withdrawn("C-1", purpose="profiling", occurred_at="2022-06-01T00:00:00Z"),
+    )
+    views = core.views()
+
+    after = views.basis("C-1", "profiling", at=utc("2022-07-01T00:00:00"), known_at=None)
+    before = views.basis("C-1", "profiling", at=utc("2021-12-01T00:00:00"), known_at=None)
+    during = views.basis("C-1", "profiling", at=utc("2022-03-01T00:00:00"), known_at=None)
+
+    assert after.lawful is False
+    assert after.last_ended is not None
+    assert after.last_ended.basis == "consent"
+    assert after.last_ended.ended_by is not None
+    assert after.last_ended.ended_by.type == "ConsentWithdrawn"
+    assert len(after.last_ended.ended_by.hash) == 64
+    assert before.last_ended is None  # nothing had held yet
+    assert during.last_ended is None  # a basis holds
