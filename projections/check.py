@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from projections.lawful_basis.view import restriction_problems
 from projections.queries import Views
 from projections.recipients.view import agreement_at
-from schemas.answers import AgreementAnswer, BasisInterval, CheckAnswer
+from schemas.answers import AgreementAnswer, BasisAnswer, BasisInterval, CheckAnswer
 
 
 def _utc(value: datetime) -> str:
@@ -34,20 +34,13 @@ def _how_it_ended(views: Views, last: BasisInterval) -> str:
     return f"{ended}, when its period ran out"
 
 
-def _no_basis(
-    views: Views, subject: str, purpose: str, at: datetime, controller: str | None
-) -> str:
+def _no_basis(views: Views, basis: BasisAnswer, controller: str | None) -> str:
     """Why nothing holds at ``at``: which event ended the last basis, never "now"."""
-    answer = views.basis(
-        subject, purpose, at=at, known_at=None, timeline=True, controller=controller
-    )
     whose = "" if controller is None else f" of controller {controller}"
-    head = f"no lawful basis for {purpose!r}{whose} at {_utc(at)}"
-    ended = [i for i in answer.timeline or [] if i.until is not None and i.until <= at]
-    if not ended:
+    head = f"no lawful basis for {basis.purpose!r}{whose} at {_utc(basis.at)}"
+    if basis.last_ended is None:
         return f"{head}: no basis had held before that instant"
-    last = max(ended, key=lambda i: (i.until or at, i.ended_by is not None))
-    return f"{head}: {_how_it_ended(views, last)}"
+    return f"{head}: {_how_it_ended(views, basis.last_ended)}"
 
 
 def _recipient_problems(agreement: AgreementAnswer, purpose: str) -> list[str]:
@@ -86,7 +79,7 @@ def check(
     if categories:
         views.known_categories(categories)
     basis = views.basis(subject, purpose, at=at, known_at=None, controller=controller)
-    problems = [] if basis.lawful else [_no_basis(views, subject, purpose, at, controller)]
+    problems = [] if basis.lawful else [_no_basis(views, basis, controller)]
     agreement = None
     if recipient is not None:
         agreement = agreement_at(views.store, views.ledger.notices, recipient, at)

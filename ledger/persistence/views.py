@@ -143,9 +143,14 @@ class ViewStore:
         """The last position a projection has applied (0 before the first)."""
         return self.tracking.max_tracking_id(projection) or 0
 
+    @property
+    def _tracking(self) -> str:
+        """The library's tracking table as this store names it."""
+        return "tracking" if self.kind == "sqlite" else f"{self.prefix}{TRACKING_TABLE}"
+
     def position_in(self, tx: Tx, projection: str) -> int:
         """``position``, read through an open transaction (no second connection)."""
-        table = "tracking" if self.kind == "sqlite" else f"{self.prefix}{TRACKING_TABLE}"
+        table = self._tracking
         tx.cursor.execute(
             self.sql(f"SELECT MAX(notification_id) AS p FROM {table} WHERE application_name = ?"),
             (projection,),
@@ -155,5 +160,4 @@ class ViewStore:
 
     def forget_position(self, tx: Tx, projection: str) -> None:
         """Drop a projection's tracking row (rebuild)."""
-        table = "tracking" if self.kind == "sqlite" else f"{self.prefix}{TRACKING_TABLE}"
-        tx.execute(f"DELETE FROM {table} WHERE application_name = ?", (projection,))
+        tx.execute(f"DELETE FROM {self._tracking} WHERE application_name = ?", (projection,))
