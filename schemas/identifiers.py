@@ -71,6 +71,11 @@ def birth_date(code: str) -> date:
     return date(_CENTURY[sign] + int(year), int(month), int(day))
 
 
+def business_id_shaped(value: str) -> bool:
+    """Whether a string has a business ID's shape (``NNNNNNN-N``), check digit aside."""
+    return _BUSINESS_ID_RE.fullmatch(value) is not None
+
+
 def business_id_problem(business_id: str) -> str | None:
     """Return why ``business_id`` is not a valid Finnish business ID, or None.
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
@@ -32,6 +31,7 @@ from schemas.answers import (
     ProcessingAnswer,
     RestrictionRef,
 )
+from schemas.identifiers import business_id_shaped
 
 HashLookup = dict[int, str]
 HashesOf = Callable[[Collection[int]], HashLookup]
@@ -114,14 +114,11 @@ def restriction_problems(basis: BasisAnswer, categories: Collection[str] | None)
     return out
 
 
-_BUSINESS_ID = re.compile(r"[0-9]{7}-[0-9]")
-
-
 def known_controller(notices: Collection[NoticeVersion], controller: str | None) -> None:
     """Refuse a controller no notice version names (shown only if shaped like a business ID)."""
     if controller is None or any(controller in n.index.controllers for n in notices):
         return
-    shown = controller if _BUSINESS_ID.fullmatch(controller) else "<not shown>"
+    shown = controller if business_id_shaped(controller) else "<not shown>"
     msg = f"controller {shown} is in no version of the notice"
     raise InvalidRequest(msg, rule=Rule.UNKNOWN_CONTROLLER, field="controller")
 
