@@ -25,7 +25,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import orjson
 import psycopg
@@ -357,16 +357,23 @@ def _newest_postgres() -> str | None:
     )
 
 
+def _cannot(reason: str) -> NoReturn:
+    """Skip, or fail when PostgreSQL is required (CI), as tests/conftest.py does."""
+    if os.environ.get("LEDGER_REQUIRE_POSTGRES") == "1":
+        pytest.fail(f"LEDGER_REQUIRE_POSTGRES=1 but {reason}")
+    pytest.skip(reason)
+
+
 @contextmanager
 def throwaway_cluster() -> Iterator[Cluster]:
     """A fresh cluster on a free port, dropped (stopped first) afterwards, even on failure."""
     if shutil.which("pg_createcluster") is None or shutil.which("pg_ctlcluster") is None:
-        pytest.skip("needs Debian's pg_createcluster / pg_ctlcluster (postgresql-common)")
+        _cannot("needs Debian's pg_createcluster / pg_ctlcluster (postgresql-common)")
     if os.geteuid() != 0:
-        pytest.skip("making a throwaway PostgreSQL cluster needs root")
+        _cannot("making a throwaway PostgreSQL cluster needs root")
     version = _newest_postgres()
     if version is None:
-        pytest.skip("no PostgreSQL server binaries under /usr/lib/postgresql")
+        _cannot("no PostgreSQL server binaries under /usr/lib/postgresql")
     cluster = Cluster(version, f"ledgercrash_{os.getpid()}_{secrets.token_hex(3)}", _free_port())
     subprocess.run(
         ["pg_createcluster", version, cluster.name, "--port", str(cluster.port),
