@@ -203,8 +203,9 @@ def check_purpose_controller(
 
     ``required`` False (consents, withdrawals, objections: given to or addressed to
     the joint controllers): no controller means every controller of the purpose.
-    ``required`` True (disclosures, processing: one controller acted): needed when
-    the purpose has several controllers.
+    ``required`` True (processing: one controller acted): needed when the purpose
+    has several controllers. Disclosures keep the contract's shape (version 1 has no
+    controller on ``DataDisclosed``): without one, any controller of the purpose.
     """
     owners = ctx.notice.definition.controllers_of(purpose)
     if not owners:
@@ -435,7 +436,7 @@ def _profile_derived(data: ev.ProfileDerivedData, ctx: LineContext) -> list[Viol
 
 @_check_data.register
 def _data_disclosed(data: ev.DataDisclosedData, ctx: LineContext) -> list[Violation]:
-    owner = check_purpose_controller(ctx, data.purpose, data.controller, required=True)
+    owner = check_purpose_controller(ctx, data.purpose, data.controller, required=False)
     return check_source(ctx, required=False) + check_disclosure(ctx, data) + owner
 
 

@@ -71,9 +71,8 @@ def test_processing_by_the_retailer_on_the_network_contract_is_a_finding(
     ("line", "rule"),
     [
         pytest.param(
-            {**f.disclosed("C-1"), "data": {"recipient": "print-house", "purpose": "billing",
-                                            "categories": ["billing"]}},
-            "controller_required", id="a-shared-purpose-needs-its-controller",
+            f.processed("C-1", purpose="billing", categories=["billing"]),
+            "controller_required", id="processing-for-a-shared-purpose-needs-its-controller",
         ),
         pytest.param(
             f.processed("C-1", controller=f.NETWORK), "controller_not_for_purpose",
@@ -143,3 +142,17 @@ def test_an_unknown_controller_in_a_question_is_refused_without_echoing_it(
 
     assert (refused.value.rule, refused.value.field) == ("unknown_controller", "controller")
     assert "131052" not in str(refused.value)
+
+
+def test_a_disclosure_in_the_contracts_shape_is_accepted_and_judged_for_any_controller(
+    network_customer: Ledger,
+) -> None:
+    """Contract version 1 gives DataDisclosed no controller: a line of that shape for a
+    purpose of both controllers is appended, lawful when one of them has a basis."""
+    shared = {**f.disclosed("C-1", occurred_at="2023-01-02T00:00:00Z"),
+              "data": {"recipient": "print-house", "purpose": "billing",
+                       "categories": ["billing"]}}  # fmt: skip
+
+    result = f.append(network_customer, shared)
+
+    assert (result.appended, result.findings) == (1, ())

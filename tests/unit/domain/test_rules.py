@@ -358,10 +358,9 @@ UNKNOWN_SOURCE = (Rule.UNKNOWN_SOURCE, "source", f"source 'fax' is not in notice
         ),
         case("disclosure-ok", "DataDisclosed", DISCLOSURE),
         case(
-            "disclosure-for-a-purpose-of-both-controllers-names-one",
+            "disclosure-in-the-contracts-shape-needs-no-controller",
             "DataDisclosed",
             {k: v for k, v in DISCLOSURE.items() if k != "controller"},
-            controller_required("billing"),
         ),
         case(
             "disclosure-by-a-controller-whose-purpose-it-is-not",
