@@ -15,7 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ledger.appending.application import AppendResult, Ledger
+from ledger.appending.application import Ledger
+from ledger.appending.outcomes import AppendResult
 from ledger.clock import Clock
 from ledger.errors import (
     BatchRejected,

@@ -10,7 +10,8 @@ import orjson
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from ledger.appending.application import AppendResult, Ledger
+    from ledger.appending.application import Ledger
+    from ledger.appending.outcomes import AppendResult
     from ledger.bootstrap import Core
 
 RETAIL = "0209628-8"

@@ -14,9 +14,8 @@ import hashlib
 import os
 import random
 import time
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
@@ -36,6 +35,7 @@ from ledger.appending.batch import (
 )
 from ledger.appending.judging import JUDGED_TYPES, LATE_TYPES, Judge, Judged, finding_data
 from ledger.appending.listener import CommitListener, NoListener
+from ledger.appending.outcomes import AppendResult, GroupRequest, Recorded, Written
 from ledger.appending.registry import NOTICE_STREAM, RECIPIENT_STREAM, Registry
 from ledger.clock import Clock, SystemClock
 from ledger.domain.register import NoticeHistory
@@ -84,25 +84,6 @@ CHANGE_TYPES = frozenset(
     {"PersonalDataRecorded", "PersonalDataErased", "SubjectErased", "ProcessingRestricted"}
 )
 """What an Art. 19 notification can answer: rectification, erasure, restriction."""
-
-
-@dataclass(frozen=True, slots=True)
-class AppendResult:
-    """The contract's answer to an append call."""
-
-    appended: int
-    duplicates: int
-    last_position: int | None
-    findings: tuple[dict[str, Any], ...] = ()
-
-    def as_dict(self) -> dict[str, Any]:
-        """The contract's JSON shape."""
-        return {
-            "appended": self.appended,
-            "duplicates": self.duplicates,
-            "last_position": self.last_position,
-            "findings": list(self.findings),
-        }
 
 
 class Ledger(Application[UUID]):
@@ -334,20 +315,41 @@ class Ledger(Application[UUID]):
         Raises the library's IntegrityError when another writer took the stream's
         next version first.
         """
+        (position,) = self.record_many(
+            [Recorded(stream, topic, data, occurred_at, actor)], side=side
+        )
+        return position
+
+    def record_many(
+        self, entries: Sequence[Recorded], *, side: SideRows | None = None
+    ) -> list[int]:
+        """Store events the ledger itself decides in one transaction; their positions.
+
+        Raises the library's IntegrityError when another writer took a stream's
+        next version first (nothing was written then).
+        """
+        if not entries:
+            return []
         now = self.clock.now()
-        state = {
-            "occurred_at": occurred_at.astimezone(UTC).isoformat(),
-            "recorded_at": now.isoformat(),
-            "actor": actor,
-            "source": None,
-            "idempotency": None,
-            "data": data.model_dump(mode="json"),
-        }
-        version = self.ledger_recorder.select_stream_versions([stream]).get(stream, 0) + 1
-        stored = self.mapper.stored_from_state(stream, version, topic, state, now)
-        ids = self.ledger_recorder.insert_events([stored], side=side or SideRows())
+        streams = list({e.stream for e in entries})
+        versions = self.ledger_recorder.select_stream_versions(streams)
+        stored = []
+        for e in entries:
+            versions[e.stream] = versions.get(e.stream, 0) + 1
+            state = {
+                "occurred_at": e.occurred_at.astimezone(UTC).isoformat(),
+                "recorded_at": now.isoformat(),
+                "actor": e.actor,
+                "source": None,
+                "idempotency": None,
+                "data": e.data.model_dump(mode="json"),
+            }
+            stored.append(
+                self.mapper.stored_from_state(e.stream, versions[e.stream], e.topic, state, now)
+            )
+        ids = self.ledger_recorder.insert_events(stored, side=side or SideRows())
         self._committed()
-        return int(ids[-1]) if ids else 0
+        return [int(i) for i in ids]
 
     def registered_recipients(self) -> dict[str, ev.RecipientRegisteredData]:
         """Recipients registered by events (the latest registration of each id)."""
@@ -374,26 +376,89 @@ class Ledger(Application[UUID]):
         or the lock stayed held), ``StoreUnavailable`` or ``StoreError``; nothing of
         the call was written then either.
         """
-        with _gc_paused():
-            try:
-                return self._append_lines(lines, first_line)
-            except PersistenceError as e:
-                error = store_failure(self.store, e)
-                if isinstance(error, StoreUnavailable):
-                    error = StoreUnavailable(
-                        f"{error}; had it been lost while committing, that transaction may"
-                        " have committed: lines with idempotency keys can be sent again safely"
-                    )
-                raise error from e
-
-    def _append_lines(
-        self, lines: Iterable[str | bytes | Mapping[str, Any]], first_line: int
-    ) -> AppendResult:
         numbered = list(enumerate(lines, start=first_line))
-        now = self.clock.now()
-        self.keyring.trim(_MAX_CACHED_KEYS)
-        parsed, violations = parse_lines(numbered, now)
-        digest_idempotency(parsed, self.index_key)
+        with _gc_paused(), self._store_errors():
+            now = self.clock.now()
+            self.keyring.trim(_MAX_CACHED_KEYS)
+            parsed, violations = parse_lines(numbered, now)
+            digest_idempotency(parsed, self.index_key)
+            written = self._append_retrying(parsed, violations, now)
+            return written.result(first_line, first_line + len(numbered) - 1)
+
+    def append_group(
+        self, requests: Sequence[Sequence[str | bytes | Mapping[str, Any]]]
+    ) -> list[AppendResult | BatchRejected]:
+        """Append many callers' requests in ONE transaction, each all or nothing on its own.
+
+        The result of each request, in order, is what ``append_batch`` would have
+        answered had the requests been appended one after another: a refused request
+        gets its ``BatchRejected`` (lines numbered from 1 within it) and the others
+        commit together. A failure of the store raises for the whole group, and
+        nothing of it was written.
+        """
+        with _gc_paused(), self._store_errors():
+            now = self.clock.now()
+            self.keyring.trim(_MAX_CACHED_KEYS)
+            results: list[AppendResult | BatchRejected | None] = [None] * len(requests)
+            live: list[GroupRequest] = []
+            offset = 0
+            for index, lines in enumerate(requests):
+                numbered = list(enumerate(lines, start=offset + 1))
+                parsed, violations = parse_lines(numbered, now)
+                digest_idempotency(parsed, self.index_key)
+                request = GroupRequest(index, offset, offset + len(numbered), parsed)
+                offset += len(numbered)
+                if violations:
+                    # Checked alone, so its answer lists every problem as append_batch's would.
+                    results[index] = self._refusal(request, violations, now)
+                else:
+                    live.append(request)
+            while live:
+                parsed = [p for r in live for p in r.parsed]
+                for p in parsed:
+                    p.duplicate, p.subject_id, p.notice = False, None, None
+                try:
+                    written = self._append_retrying(parsed, [], now)
+                except BatchRejected as e:
+                    # The first refused request's problems depend only on the store and on
+                    # the requests before it, as if appended one after another: refuse it
+                    # and check the rest again without it.
+                    earliest = min(v.line for v in e.violations)
+                    first = next((r for r in live if r.holds(earliest)), live[0])
+                    results[first.index] = first.rejected(e.violations)
+                    live.remove(first)
+                    continue
+                for r in live:
+                    results[r.index] = written.result(r.first + 1, r.last, renumber=r.first)
+                break
+            return [r if r is not None else AppendResult(0, 0, None) for r in results]
+
+    def _refusal(
+        self, request: GroupRequest, violations: list[Violation], now: datetime
+    ) -> BatchRejected:
+        try:
+            self._append_parsed(request.parsed, violations, now)
+        except BatchRejected as e:
+            return request.rejected(e.violations)
+        raise AssertionError  # pragma: no cover - violations always refuse
+
+    @contextmanager
+    def _store_errors(self) -> Iterator[None]:
+        """Turn the library's persistence errors into the ledger's, saying what is safe."""
+        try:
+            yield
+        except PersistenceError as e:
+            error = store_failure(self.store, e)
+            if isinstance(error, StoreUnavailable):
+                error = StoreUnavailable(
+                    f"{error}; had it been lost while committing, that transaction may"
+                    " have committed: lines with idempotency keys can be sent again safely"
+                )
+            raise error from e
+
+    def _append_retrying(
+        self, parsed: list[ParsedLine], violations: list[Violation], now: datetime
+    ) -> Written:
         for attempt in range(_RETRIES):
             try:
                 return self._append_parsed(parsed, violations, now)
@@ -415,7 +480,7 @@ class Ledger(Application[UUID]):
 
     def _append_parsed(
         self, parsed: list[ParsedLine], violations: list[Any], now: datetime
-    ) -> AppendResult:
+    ) -> Written:
         refs = sorted({p.line.subject for p in parsed if hasattr(p.line, "subject")})
         # A line of LATE_TYPES may have occurred before uses already judged: its
         # subject's stream is read too, so the judge can judge them again.
@@ -449,10 +514,9 @@ class Ledger(Application[UUID]):
         if violations:
             raise BatchRejected(violations)
         fresh = [p for p in parsed if not p.duplicate]
-        duplicates = len(parsed) - len(fresh)
         if not fresh:
-            return AppendResult(0, duplicates, None)
-        stored, side, judged_ = self._to_stored(fresh, registered, found, now)
+            return Written(parsed, (), (), ())
+        stored, side, judged_, owners = self._to_stored(fresh, registered, found, now)
         try:
             ids = self.ledger_recorder.insert_events(stored, side=side)
         except BaseException:
@@ -464,9 +528,7 @@ class Ledger(Application[UUID]):
             isinstance(p.line, ev.RecipientRegisteredLine | ev.RecipientEndedLine) for p in fresh
         ):
             self._sync_registry()
-        last = max(ids) if ids else None
-        findings = tuple(j.as_dict() for j in judged_)
-        return AppendResult(len(fresh), duplicates, last, findings)
+        return Written(parsed, tuple(int(i) for i in ids), tuple(owners), tuple(judged_))
 
     def _regarding_problems(
         self, parsed: list[ParsedLine], subjects: Mapping[str, UUID]
@@ -510,7 +572,7 @@ class Ledger(Application[UUID]):
         registered: list[tuple[str, UUID]],
         found: Prefetch,
         now: datetime,
-    ) -> tuple[list[StoredEvent], SideRows, list[Judged]]:
+    ) -> tuple[list[StoredEvent], SideRows, list[Judged], list[int]]:
         new_ids = {sid for _, sid in registered}
         streams = {p.subject_id or RECIPIENT_STREAM for p in fresh}
         existing = [s for s in streams if s not in new_ids]
@@ -523,7 +585,9 @@ class Ledger(Application[UUID]):
         registry = self._registry
         judge = Judge(found.streams, self.mapper, fresh, registry.notices, registry.agreements)
         judged: list[Judged] = []
+        starts: list[int] = []
         for p in fresh:
+            starts.append(len(stored))
             stream = p.subject_id or RECIPIENT_STREAM
             versions[stream] += 1
             version = versions[stream]
@@ -578,7 +642,11 @@ class Ledger(Application[UUID]):
             idempotency=idempotency,
             keys=list(self.keyring.pending),
         )
-        return stored, side, judged
+        ends = [*starts[1:], len(stored)]
+        owners = [
+            p.number for p, a, b in zip(fresh, starts, ends, strict=True) for _ in range(a, b)
+        ]
+        return stored, side, judged, owners
 
     def append_stream(
         self, lines: Iterable[str | bytes], *, batch_size: int

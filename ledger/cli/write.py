@@ -7,8 +7,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ledger.appending.application import AppendResult
 from ledger.appending.definition_file import load_definition
+from ledger.appending.outcomes import AppendResult
 from ledger.bootstrap import Core, bootstrap, initialise
 from ledger.cli.common import (
     EXIT_OK,

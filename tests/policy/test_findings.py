@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ledger.appending.application import AppendResult, Ledger
+from ledger.appending.application import Ledger
+from ledger.appending.outcomes import AppendResult
 from tests import factories as f
 
 

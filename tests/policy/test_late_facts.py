@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 import orjson
 import pytest
 
-from ledger.appending.application import AppendResult, Ledger
+from ledger.appending.application import Ledger
 from ledger.appending.judging import finding_data
+from ledger.appending.outcomes import AppendResult
 from ledger.bootstrap import Core
 from ledger.cli import run_captured
 from ledger.clock import FixedClock
