@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: all install demo test test-pg lint fmt schemas pg browser bench clean
+.PHONY: all install demo serve test test-pg lint fmt schemas pg browser bench clean
 
 all: lint test
 
@@ -20,6 +20,19 @@ install: $(STAMP)
 demo: $(STAMP)
 	rm -rf demo
 	$(BIN)/ledger demo --store sqlite:///demo/ledger.db --register examples/register.toml
+
+# The HTTP service on the demo store (`make demo` first): a token per role in
+# demo/<role>.token, then `ledger serve` on 127.0.0.1:$(PORT) until Ctrl-C.
+PORT ?= 8080
+DEMO_STORE := sqlite:///demo/ledger.db
+serve: $(STAMP)
+	test -f demo/ledger.db || $(MAKE) demo
+	for role in service dpo auditor; do test -s demo/$$role.token || \
+	  $(BIN)/ledger token create --store $(DEMO_STORE) --name demo-$$role --role $$role --json \
+	  | $(BIN)/python -c 'import json, sys; print(json.load(sys.stdin)["token"])' > demo/$$role.token \
+	  || exit 1; done
+	@echo "tokens: demo/service.token demo/dpo.token demo/auditor.token"
+	$(BIN)/ledger serve --store $(DEMO_STORE) --port $(PORT)
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest $(ARGS)

@@ -6,6 +6,7 @@ the tests all take their projections from here.
 
 from __future__ import annotations
 
+from projections.access_log.projection import AccessLogProjection
 from projections.audit_trail.projection import AuditTrailProjection
 from projections.base import Projection
 from projections.disclosures.projection import DisclosuresProjection
@@ -29,4 +30,5 @@ PROJECTIONS: tuple[type[Projection], ...] = (
     LineageProjection,
     FindingsProjection,
     NotificationsProjection,
+    AccessLogProjection,
 )

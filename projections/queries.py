@@ -13,6 +13,7 @@ from ledger.appending.application import Ledger
 from ledger.domain.rules import shown_id, shown_name
 from ledger.errors import NotKnown, Rule
 from ledger.persistence.views import ViewStore
+from projections.access_log.view import list_accesses
 from projections.audit_trail.view import list_trail
 from projections.disclosures.view import breach, list_disclosures
 from projections.findings.view import list_findings
@@ -22,6 +23,7 @@ from projections.notifications.view import list_owed
 from projections.register_view.view import get_subject
 from projections.runner import ProjectionRunner
 from schemas.answers import (
+    AccessLogAnswer,
     BasisAnswer,
     DisclosuresAnswer,
     FindingsAnswer,
@@ -152,6 +154,17 @@ class Views:
             subject_id=subject_id, recipient=recipient,
         )  # fmt: skip
         return NotificationsAnswer(subject=subject, recipient=recipient, owed=owed)
+
+    def access_log(
+        self, since: datetime | None = None, subject: str | None = None
+    ) -> AccessLogAnswer:
+        """Recorded reads of decrypted personal data (since an instant, of a subject)."""
+        subject_id = None if subject is None else self.ledger.subject_id(subject)
+        records = list_accesses(
+            self.store, self.ledger.ledger_recorder.select_refs, since=since,
+            subject_id=subject_id,
+        )  # fmt: skip
+        return AccessLogAnswer(since=since, subject=subject, records=records)
 
     def basis(
         self,

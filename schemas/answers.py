@@ -438,3 +438,56 @@ class NotificationsAnswer(Frozen):
 
 
 ANSWERS = (*ANSWERS, NotificationsAnswer)
+
+
+class TokenInfo(Frozen):
+    """One access token as ``ledger token list`` shows it: never the token or its digest."""
+
+    id: str = Field(description="The token's public id (tok_ and 16 hex digits).")
+    name: str
+    role: Literal["service", "dpo", "auditor"]
+    types: list[str] | None = Field(description="Event types a service token may append.")
+    sources: list[str] | None = Field(description="Sources a service token may append for.")
+    expires_at: datetime | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class TokenList(Frozen):
+    """``ledger token list --json``: every token ever issued, oldest first."""
+
+    tokens: list[TokenInfo]
+
+
+class IssuedToken(Frozen):
+    """``ledger token create --json``: the plain token, shown this once only."""
+
+    id: str
+    name: str
+    role: Literal["service", "dpo", "auditor"]
+    token: str = Field(description="The bearer token; the ledger keeps only its digest.")
+
+
+class AccessRecord(Frozen):
+    """One recorded read of decrypted personal data (a PersonalDataAccessed event)."""
+
+    position: int = Field(description="The PersonalDataAccessed event's position.")
+    occurred_at: datetime
+    subject: str | None = Field(description="The subject reference (null once erased).")
+    actor: str = Field(description="The token's name, or the OS user on the command line.")
+    token_id: str | None
+    via: Literal["http", "cli"]
+    what: str = Field(description="What was read: subject, export or lineage.")
+    categories: list[str]
+    purpose: str = Field(description="The purpose the reader stated.")
+
+
+class AccessLogAnswer(Frozen):
+    """``ledger access-log --json`` and ``GET /v1/access-log``: oldest first."""
+
+    since: datetime | None
+    subject: str | None
+    records: list[AccessRecord]
+
+
+ANSWERS = (*ANSWERS, TokenList, IssuedToken, AccessLogAnswer)

@@ -351,6 +351,63 @@ class NoticePublishedData(Frozen):
     definition: RegisterDefinition
 
 
+Role = Literal["service", "dpo", "auditor"]
+"""The roles a token may have (the contract's "Serving over HTTP")."""
+
+EventTypeName = Annotated[str, Field(pattern=r"^[A-Z][A-Za-z]{0,63}$")]
+"""An event type's name, e.g. ``ConsentGranted``."""
+
+TokenId = Annotated[str, Field(pattern=r"^tok_[0-9a-f]{16}$", examples=["tok_0123456789abcdef"])]
+"""A token's public id: ``tok_`` and 16 hexadecimal digits."""
+
+AccessPurpose = Annotated[
+    str,
+    Field(min_length=1, max_length=500, pattern=r"^\S(.*\S)?$"),
+    printable(free_text=False),
+]
+"""Why personal data was read, as stated by the reader: one line, never personal data."""
+
+
+class TokenIssuedData(Frozen):
+    """An access token was issued; only the keyed digest of the token is recorded."""
+
+    token_id: TokenId
+    name: Actor = Field(description="Who the token is for; the actor of what it does.")
+    role: Role
+    types: tuple[EventTypeName, ...] | None = Field(
+        description="A service token may append only these event types; null: any."
+    )
+    sources: tuple[Code, ...] | None = Field(
+        description="A service token may append only lines of these sources; null: any."
+    )
+    expires_at: Timestamp | None = Field(description="When the token stops working; null: never.")
+    digest: str = Field(
+        pattern=r"^[0-9a-f]{64}$",
+        description="HMAC-SHA256 of the token under the ledger's index key (hex).",
+    )
+
+
+class TokenRevokedData(Frozen):
+    """An access token was revoked: it no longer authenticates."""
+
+    token_id: TokenId
+
+
+class PersonalDataAccessedData(Frozen):
+    """Decrypted personal data of the subject was read; holds no personal data itself."""
+
+    token_id: TokenId | None = Field(description="The token used; null on the command line.")
+    actor: Actor = Field(description="The token's name, or the OS user on the command line.")
+    via: Literal["http", "cli"]
+    what: Literal["subject", "export", "lineage"] = Field(
+        description="The answer read: the subject view, the export, lineage with values."
+    )
+    categories: tuple[Code, ...] = Field(description="The categories the answer showed.")
+    purpose: AccessPurpose = Field(
+        description="The stated purpose (X-Access-Purpose, or --purpose on the command line)."
+    )
+
+
 # --- lines: what services append ----------------------------------------------------
 
 
@@ -604,6 +661,21 @@ class NoticePublished(LedgerEvent):
     data: NoticePublishedData
 
 
+class TokenIssued(LedgerEvent):
+    type: Literal["TokenIssued"] = "TokenIssued"
+    data: TokenIssuedData
+
+
+class TokenRevoked(LedgerEvent):
+    type: Literal["TokenRevoked"] = "TokenRevoked"
+    data: TokenRevokedData
+
+
+class PersonalDataAccessed(LedgerEvent):
+    type: Literal["PersonalDataAccessed"] = "PersonalDataAccessed"
+    data: PersonalDataAccessedData
+
+
 EVENT_TYPES: dict[str, type[LedgerEvent]] = {
     cls.model_fields["type"].default: cls
     for cls in (
@@ -627,13 +699,29 @@ EVENT_TYPES: dict[str, type[LedgerEvent]] = {
         FindingRecorded,
         SubjectErased,
         NoticePublished,
+        TokenIssued,
+        TokenRevoked,
+        PersonalDataAccessed,
     )
 }
 """Stored topic (the contract's type name) -> recorded event class."""
 
-APPENDABLE_TYPES = frozenset(EVENT_TYPES) - {"NoticePublished", "SubjectErased", "FindingRecorded"}
-"""Types a service may append; notices are published with ``ledger notice publish``,
-erasures recorded by ``ledger erase`` and ``ledger retention --apply``."""
+LEDGER_WRITTEN_TYPES = frozenset(
+    {
+        "NoticePublished",
+        "SubjectErased",
+        "FindingRecorded",
+        "TokenIssued",
+        "TokenRevoked",
+        "PersonalDataAccessed",
+    }
+)
+"""Types only the ledger writes: notices (``ledger notice publish``), erasures (``ledger
+erase``, ``ledger retention --apply``), findings, tokens (``ledger token``) and reads of
+personal data (``ledger.access.records``)."""
+
+APPENDABLE_TYPES = frozenset(EVENT_TYPES) - LEDGER_WRITTEN_TYPES
+"""Types a service may append."""
 
 SEALED_TYPES = frozenset({"PersonalDataRecorded", "ProfileDerived"})
 """Types whose ``data.fields`` values are encrypted under a (subject, category) key."""

@@ -72,6 +72,7 @@ from ledger.persistence.store import (
 )
 from ledger.persistence.transcoder import OrjsonTranscoder
 from schemas import events as ev
+from schemas.base import invalid_character
 from schemas.register import RegisterDefinition
 
 _INDEX_KEY = "index_key"
@@ -675,6 +676,10 @@ class Ledger(Application[UUID]):
 
     def subject_id(self, ref: str) -> UUID:
         """The internal stream id of a subject reference."""
+        if invalid_character(ref, free_text=False):
+            # No such reference can be registered (nor sent to PostgreSQL, for a NUL).
+            msg = "no subject is registered under this reference: it holds a control character"
+            raise SubjectNotFound(msg)
         found = self.ledger_recorder.select_subjects([ref]).get(ref)
         if found is None:
             shown = "(not shown: it holds a personal identity code)"

@@ -7,7 +7,8 @@ failed). Refused input goes to stderr as one JSON object per line;
 under ``--json`` every other error does too. The commands live by what they
 touch: ``write`` (init, notice, append, demo), ``read`` (views, notifications), ``policy``
 (check, findings, lineage, disclosures), ``rights`` (erase, retention, export,
-keys) and ``integrity`` (seal, verify, proofs, export-log).
+keys), ``integrity`` (seal, verify, proofs, export-log) and ``access`` (tokens,
+access log).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import psycopg
 from eventsourcing.persistence import PersistenceError
 
 from ledger.bootstrap import Core
-from ledger.cli import integrity, policy, read, rights, write
+from ledger.cli import access, integrity, policy, read, rights, serve, write
 from ledger.cli.common import (
     EXIT_CODES,
     EXIT_NOT_SEALED,
@@ -70,6 +71,8 @@ commands by what they do:
   rights and keys    export, erase, retention, keys rotate-master
   tamper evidence    seal, verify, prove, verify-proof, export-log, public-key
   views              rebuild, replay --compare, project
+  serve              serve (the HTTP service)
+  access             token create, token list, token revoke, access-log
 
 --store, --key-file and --json may be given before or after the command (after
 wins when both are). `ledger COMMAND --help` describes one command.
@@ -108,7 +111,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     shared_options(parser, after_command=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, title="commands")
-    for module in (write, read, policy, rights, integrity):
+    for module in (write, read, policy, rights, integrity, access, serve):
         module.register(sub, common)
     return parser
 

@@ -4,38 +4,47 @@ from __future__ import annotations
 
 import argparse
 import re
-import sqlite3
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from datetime import datetime
 from typing import IO, Any, NoReturn, TextIO
 
 import orjson
-import psycopg
-from eventsourcing.persistence import PersistenceError
 from pydantic import TypeAdapter, ValidationError
 
 from ledger.bootstrap import Core, bootstrap
-from ledger.cli.times import human_time, is_time_key, uniform_times
 from ledger.errors import (
-    AlreadyInitialised,
     BatchRejected,
     ConfigurationError,
-    InvalidRequest,
-    KeyUnavailable,
     LedgerError,
     NotFound,
-    NotInitialised,
-    NotKnown,
     StoreError,
-    StoreUnavailable,
-    SubjectNotFound,
     VerificationFailed,
     WriteConflict,
 )
-from ledger.persistence.store import store_failure
-from projections.base import ProjectionFailed
+from ledger.faces.problems import (
+    ERROR_RULES,
+    NOT_SEALED,
+    error_field,
+    error_rule,
+    problem,
+    sealed,
+    sealing_problem,
+    with_seal,
+)
+from ledger.faces.times import human_time, is_time_key, uniform_times
 from schemas.base import Timestamp
+
+__all__ = [  # the shared ones (ledger.faces) too, under the names commands import
+    "ERROR_RULES",
+    "NOT_SEALED",
+    "error_field",
+    "error_rule",
+    "problem",
+    "sealed",
+    "sealing_problem",
+    "with_seal",
+]
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_USAGE, EXIT_REJECTED, EXIT_NOT_FOUND, EXIT_VERIFY = range(6)
 EXIT_NOT_SEALED = 6
@@ -58,47 +67,13 @@ EXIT_CODES: tuple[tuple[type[LedgerError], int], ...] = (
 USAGE_ERROR = "usage_error"
 """The rule of a command line that the parser refuses (exit 2)."""
 
-ERROR_RULES: tuple[tuple[type[LedgerError], str], ...] = (
-    (SubjectNotFound, "subject_not_found"),
-    (NotFound, "not_found"),
-    (AlreadyInitialised, "already_initialised"),
-    (NotInitialised, "not_initialised"),
-    (KeyUnavailable, "key_unavailable"),
-    (ConfigurationError, "configuration_error"),
-    (VerificationFailed, "verification_failed"),
-    (WriteConflict, "write_conflict"),
-    (StoreUnavailable, "store_unavailable"),
-    (StoreError, "store_error"),
-    (ProjectionFailed, "projection_failed"),
-    (LedgerError, "ledger_error"),
-)
-"""The rule of an error (the first class that matches), as ``--json`` prints it."""
 
-NOT_SEALED = "not_sealed"
-"""The rule of the warning when a committed write could not be sealed (exit 6)."""
 UNEXPECTED = "unexpected_failure"
 """The rule of a failure the ledger did not raise on purpose (exit 1)."""
 
 Progress = Callable[[int, int], None]
 
 _TIMESTAMP = TypeAdapter[datetime](Timestamp)
-
-
-def problem(rule: str, message: str, field: str | None = None) -> dict[str, Any]:
-    """The one problem shape: errors, refusals, verification and check problems."""
-    return {"rule": rule, "field": field, "message": message}
-
-
-def error_rule(error: LedgerError) -> str:
-    """The rule code of an error raised on purpose."""
-    if isinstance(error, InvalidRequest | NotKnown):
-        return str(error.rule)
-    return next(rule for kind, rule in ERROR_RULES if isinstance(error, kind))
-
-
-def error_field(error: LedgerError) -> str | None:
-    """The option or argument an error is about, where it names one."""
-    return error.field if isinstance(error, InvalidRequest | NotKnown) else None
 
 
 # --- streams ----------------------------------------------------------------------
@@ -271,43 +246,6 @@ def watching() -> list[Core]:
 def open_from(args: argparse.Namespace) -> Core:
     """The ledger named by --store and --key-file, wired by the composition root."""
     return watch(bootstrap(args.store, key_file=args.key_file))
-
-
-def sealing_problem(core: Core) -> dict[str, Any] | None:
-    """Why sealing after the last committed call failed; None when it did not."""
-    failure = core.policy.failure
-    if failure is None:
-        return None
-    store = core.ledger.store
-    if isinstance(failure, PersistenceError | psycopg.Error | sqlite3.Error):
-        failure = store_failure(store, failure)
-    reason = store.scrub(str(failure))
-    return problem(
-        NOT_SEALED,
-        f"what this call committed is stored, but sealing it failed: {reason}; do not"
-        " write it again: fix the cause, then run `ledger seal`",
-    )
-
-
-def sealed(core: Core) -> dict[str, Any] | None:
-    """The checkpoint the sealing policy signed last, as commands print it.
-
-    None when sealing after the last committed call failed: the last checkpoint
-    does not cover it (``sealing_problem`` says why).
-    """
-    checkpoint = core.policy.last
-    if checkpoint is None or core.policy.failure is not None:
-        return None
-    return {"size": checkpoint.size, "root": checkpoint.root.hex()}
-
-
-def with_seal(core: Core, answer: dict[str, Any]) -> dict[str, Any]:
-    """A write's answer with its ``checkpoint``, and ``sealing_problem`` when sealing failed."""
-    answer = answer | {"checkpoint": sealed(core)}
-    unsealed = sealing_problem(core)
-    if unsealed is not None:
-        answer["sealing_problem"] = unsealed
-    return answer
 
 
 def table(io: Io, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:

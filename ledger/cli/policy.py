@@ -7,13 +7,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ledger.cli.common import EXIT_OK, Io, command, problem, table, timestamp
+from ledger.cli.common import EXIT_OK, Io, command, table, timestamp
 from ledger.cli.read import views_of
-from ledger.cli.times import human_time
 from ledger.errors import NotKnown
+from ledger.faces.problems import check_problems
+from ledger.faces.times import human_time
 from projections.check import check
-from projections.lawful_basis.view import restriction_problems
-from schemas.answers import CheckAnswer
 
 
 def cmd_check(args: argparse.Namespace, io: Io) -> int:
@@ -33,36 +32,6 @@ def cmd_check(args: argparse.Namespace, io: Io) -> int:
         for line in answer.problems:
             io.line(f"  - {line}")
     return EXIT_OK
-
-
-def check_problems(answer: CheckAnswer) -> list[dict[str, Any]]:
-    """The check's problems in the one problem shape, in the order of ``problems``.
-
-    Codes name what the action would be recorded as (the finding rules, or the
-    refusal rule for a transfer); the messages are the ``problems`` texts.
-    """
-    codes: list[tuple[str, str]] = []
-    if not answer.basis.lawful:
-        codes.append(("no_lawful_basis", "purpose"))
-    agreement = answer.recipient
-    if agreement is not None:
-        if not agreement.known:
-            codes.append(("disclosure_to_unregistered_recipient", "recipient"))
-        elif agreement.ended:
-            codes.append(("disclosure_to_ended_recipient", "recipient"))
-        else:
-            if answer.purpose not in agreement.purposes:
-                codes.append(("disclosure_outside_agreement", "purpose"))
-            if agreement.outside_eea and agreement.safeguard is None:
-                codes.append(("transfer_without_safeguard", "recipient"))
-    restricted = len(restriction_problems(answer.basis, answer.categories or None))
-    missing = len(answer.problems) - len(codes) - restricted
-    codes += [("no_data_in_category", "categories")] * missing
-    codes += [("processing_while_restricted", "categories")] * restricted
-    return [
-        problem(rule, message, field)
-        for (rule, field), message in zip(codes, answer.problems, strict=True)
-    ]
 
 
 def cmd_findings(args: argparse.Namespace, io: Io) -> int:

@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from ledger.access.records import subject_categories
+from ledger.cli.access import checked_purpose, purpose_option, record_cli_read
 from ledger.cli.common import (
     EXIT_OK,
     EXIT_VERIFY,
@@ -20,7 +22,7 @@ from ledger.cli.common import (
     table,
     when_options,
 )
-from ledger.cli.times import human_time, when
+from ledger.faces.times import human_time, when
 from projections.queries import Views
 from projections.replay import replay_compare
 
@@ -39,8 +41,11 @@ def cmd_trail(args: argparse.Namespace, io: Io) -> int:
 
 def cmd_subject(args: argparse.Namespace, io: Io) -> int:
     """The register view of a subject, now or at an instant, as known at a time."""
+    purpose = checked_purpose(args)
     with views_of(args) as views:
         answer = views.subject(args.subject, at=args.at or _now(views), known_at=args.known_at)
+        categories = subject_categories(answer)
+        record_cli_read(views.ledger, answer.subject, categories, "subject", purpose)
     if args.json:
         io.json(answer.model_dump(mode="json"))
         return EXIT_OK
@@ -192,6 +197,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     subject = command(sub, "subject", cmd_subject, common)
     subject.add_argument("subject", help="the subject's reference, e.g. C-1001")
     when_options(subject)
+    purpose_option(subject)
 
     basis = command(sub, "basis", cmd_basis, common)
     basis.add_argument("subject", help="the subject's reference, e.g. C-1001")

@@ -8,7 +8,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ledger.access.records import export_categories
 from ledger.bootstrap import Core
+from ledger.cli.access import checked_purpose, purpose_option, record_cli_read
 from ledger.cli.common import EXIT_OK, Io, command, group, open_from, table, timestamp, with_seal
 from ledger.errors import ConfigurationError, InvalidRequest
 from ledger.rights.erasure import erase, erasure_answer
@@ -57,10 +59,13 @@ def cmd_retention(args: argparse.Namespace, io: Io) -> int:
 
 def cmd_export(args: argparse.Namespace, io: Io) -> int:
     """Everything held about a subject (Art. 15, Art. 20), as JSON or a readable page."""
+    purpose = checked_purpose(args)
     core = open_from(args)
     try:
         output = None if args.output is None else _output_path(core, args.output, args.force)
         document = build_export(core.views(), args.subject)
+        categories = export_categories(document)
+        record_cli_read(core.ledger, args.subject, categories, "export", purpose)
     finally:
         core.close()
     text = render_html(document) if args.format == "html" else io.dumps(document)
@@ -187,6 +192,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="write to this new file instead of stdout (never the store's or a key's file)",
     )  # fmt: skip
     export.add_argument("--force", action="store_true", help="replace --output if it exists")
+    purpose_option(export)
 
     keys = group(sub, "keys", "Manage the master key.", common)
     command(keys, "rotate-master", cmd_rotate_master, common)

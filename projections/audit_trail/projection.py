@@ -8,7 +8,9 @@ from ledger.persistence.mapper import RawEvent
 from ledger.persistence.views import Tx
 from projections.base import Projection, micros
 
-NOT_SUBJECT_EVENTS = frozenset({"NoticePublished", "RecipientRegistered"})
+NOT_SUBJECT_EVENTS = frozenset(
+    {"NoticePublished", "RecipientRegistered", "TokenIssued", "TokenRevoked"}
+)
 
 
 class AuditTrailProjection(Projection):

@@ -32,7 +32,10 @@ COMMANDS = dict(command_parsers())
 LEAF_COMMANDS = {name: p for name, p in COMMANDS.items() if p.get_default("run") is not None}
 SHARED_OPTIONS = {"-h", "--help", "--store", "--key-file", "--json"}
 FINDING_RULES = typing.get_args(FindingRecordedData.model_fields["rule"].annotation)
-LEDGER_WRITTEN = {"NoticePublished", "FindingRecorded", "SubjectErased"}
+LEDGER_WRITTEN = {
+    "NoticePublished", "FindingRecorded", "SubjectErased",
+    "TokenIssued", "TokenRevoked", "PersonalDataAccessed",
+}  # fmt: skip
 """Types only the ledger writes: a data class and a recorded class, no NDJSON line."""
 
 CLI_CODES = sorted(

@@ -17,4 +17,7 @@ def test_the_catalogue_holds_every_contract_event_type() -> None:
         "RecipientNotified",
     }  # fmt: skip
     assert contract == APPENDABLE_TYPES
-    assert set(EVENT_TYPES) == contract | {"NoticePublished", "SubjectErased", "FindingRecorded"}
+    assert set(EVENT_TYPES) == contract | {
+        "NoticePublished", "SubjectErased", "FindingRecorded",
+        "TokenIssued", "TokenRevoked", "PersonalDataAccessed",
+    }  # fmt: skip

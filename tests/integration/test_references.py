@@ -137,3 +137,9 @@ def test_a_query_under_an_identity_code_never_echoes_it(ledger: Ledger) -> None:
     with pytest.raises(SubjectNotFound) as plain:
         ledger.subject_id("C-404")
     assert "'C-404'" in str(plain.value)
+
+
+def test_a_reference_with_a_control_character_is_simply_not_found(ledger: Ledger) -> None:
+    with pytest.raises(SubjectNotFound) as found:
+        ledger.subject_id("C-\x001")
+    assert "\x00" not in str(found.value)

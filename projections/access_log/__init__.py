@@ -1,0 +1,1 @@
+"""Who read decrypted personal data, when, of which subject, and why (the access log)."""
