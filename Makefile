@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: all install demo serve test test-pg lint fmt schemas pg browser bench clean
+.PHONY: all install demo serve console test test-pg lint fmt schemas pg browser bench clean
 
 all: lint test
 
@@ -21,27 +21,29 @@ demo: $(STAMP)
 	rm -rf demo
 	$(BIN)/ledger demo --store sqlite:///demo/ledger.db --register examples/register.toml
 
-# The HTTP service on the demo store (`make demo` first): a token per role in
-# demo/<role>.token, then `ledger serve` on 127.0.0.1:$(PORT) until Ctrl-C.
+# The HTTP service and the DPO's console on the demo store (`make demo` first): a
+# token per role in demo/<role>.token, then `ledger serve` on 127.0.0.1:$(PORT) until Ctrl-C.
 PORT ?= 8080
 DEMO_STORE := sqlite:///demo/ledger.db
-serve: $(STAMP)
+serve console: $(STAMP)
 	test -f demo/ledger.db || $(MAKE) demo
 	for role in service dpo auditor; do test -s demo/$$role.token || \
 	  $(BIN)/ledger token create --store $(DEMO_STORE) --name demo-$$role --role $$role --json \
 	  | $(BIN)/python -c 'import json, sys; print(json.load(sys.stdin)["token"])' > demo/$$role.token \
 	  || exit 1; done
 	@echo "tokens: demo/service.token demo/dpo.token demo/auditor.token"
+	@echo "the DPO's console: http://127.0.0.1:$(PORT)/ui/  (sign in with the DPO token: $$(cat demo/dpo.token))"
 	$(BIN)/ledger serve --store $(DEMO_STORE) --port $(PORT)
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest $(ARGS)
 
-# Debian's Chromium for the export's browser test (best effort: needs root and apt).
+# Debian's Chromium and ChromeDriver for the browser tests (best effort: needs root and apt).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1; } || \
-	  echo "chromium not installed: the browser test will be skipped"
+	@{ command -v chromium && command -v chromedriver; } >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null 2>&1; } || \
+	  echo "chromium or chromium-driver not installed: the browser tests will be skipped"
 
 # The whole suite with PostgreSQL required (what .ci/run does).
 test-pg: $(STAMP)

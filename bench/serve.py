@@ -38,6 +38,8 @@ from pathlib import Path
 
 import orjson
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from bench.population import ROOT, register
 from bench.stores import BATCH, Bench, Feed, append_all, chunked, open_raw, raw_rows, timed
 
@@ -98,7 +100,7 @@ class Server:
         return self.process.wait(timeout=60)
 
 
-def start_server(url: str, env: dict[str, str], args: argparse.Namespace) -> Server:
+def start_server(url: str, env: dict[str, str], args: argparse.Namespace, log_dir: Path) -> Server:
     """Make a service token and start the server; return once /healthz answers."""
     made = subprocess.run(  # noqa: S603 - our own command
         [LEDGER, "token", "create", "--store", url, "--name", "bench", "--role", "service",
@@ -110,15 +112,17 @@ def start_server(url: str, env: dict[str, str], args: argparse.Namespace) -> Ser
     command = [LEDGER, "serve", "--store", url, "--port", str(port)]
     if args.group_wait_ms is not None:
         command += ["--group-wait-ms", str(args.group_wait_ms)]
-    process = subprocess.Popen(  # noqa: S603 - our own command
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    log = log_dir / f"serve-{port}.log"
+    with log.open("wb") as sink:  # the request log: a pipe nobody reads would fill and block
+        process = subprocess.Popen(  # noqa: S603 - our own command
+            command, env=env, stdout=subprocess.DEVNULL, stderr=sink
+        )
     server = Server(process, port, token)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            error = process.stderr.read().decode() if process.stderr else ""
-            msg = f"ledger serve exited with {process.returncode}: {error[-2000:]}"
+            error = log.read_text(errors="replace")[-2000:]
+            msg = f"ledger serve exited with {process.returncode}: {error}"
             raise SystemExit(msg)
         try:
             server.get("/healthz")
@@ -249,7 +253,7 @@ def measure(bench: Bench, store: str, args: argparse.Namespace) -> list[str]:
     env = {**os.environ, "LEDGER_MASTER_KEY_FILE": str(keys)}
     singles = client_requests(single_lines, args.clients, args.requests, 1)
     batches = client_requests(batch_lines, args.batch_clients, args.batch_requests, BATCH)
-    server = start_server(url, env, args)
+    server = start_server(url, env, args, bench.tmp)
     one = Phase(f"{args.clients} clients x 1 event")
     many = Phase(f"{args.batch_clients} clients x {BATCH} lines")
     try:

@@ -257,16 +257,27 @@ class TokenRegistry:
         self._refreshed: float | None = None
         self._key: bytes | None = None
 
-    def authenticate(self, bearer: str, now: datetime) -> Principal | None:
-        """The principal of a valid token; None when unknown, revoked or expired at ``now``."""
+    @property
+    def fresh(self) -> bool:
+        """Whether ``authenticate`` would answer from memory, without reading the store."""
+        refreshed = self._refreshed
+        return refreshed is not None and self._monotonic() - refreshed < self._every
+
+    def authenticate(self, bearer: str, now: datetime, *, refresh: bool = True) -> Principal | None:
+        """The principal of a valid token; None when unknown, revoked or expired at ``now``.
+
+        ``refresh=False`` answers from memory only (no store read: safe beside a writer).
+        """
         if not bearer.startswith(TOKEN_PREFIX) or len(bearer) > _MAX_TOKEN:
             return None
         with self._lock:
             if self._key is None:
+                if not refresh:
+                    return None
                 self._key = self._ledger.index_key
             digest = token_digest(self._key, bearer)
             moment = self._monotonic()
-            if self._refreshed is None or moment - self._refreshed >= self._every:
+            if refresh and (self._refreshed is None or moment - self._refreshed >= self._every):
                 self._refresh()
                 self._refreshed = moment
             principal = self._by_digest.get(digest)

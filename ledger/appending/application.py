@@ -81,6 +81,8 @@ _ORIGIN = "checkpoint_origin"
 _VERIFIER_KEY = "verifier_key"
 _RETRIES = 8
 _MAX_CACHED_KEYS = 4096
+_SHOWN_REFERENCE = 64
+"""A longer unknown reference is not repeated in the error (it is no reference of ours)."""
 CHANGE_TYPES = frozenset(
     {"PersonalDataRecorded", "PersonalDataErased", "SubjectErased", "ProcessingRestricted"}
 )
@@ -682,8 +684,12 @@ class Ledger(Application[UUID]):
             raise SubjectNotFound(msg)
         found = self.ledger_recorder.select_subjects([ref]).get(ref)
         if found is None:
-            shown = "(not shown: it holds a personal identity code)"
-            shown = shown if reference_holds_identity_code(ref) else repr(ref)
+            if reference_holds_identity_code(ref):
+                shown = "(not shown: it holds a personal identity code)"
+            elif len(ref) > _SHOWN_REFERENCE:
+                shown = f"(not shown: {len(ref)} characters)"
+            else:
+                shown = repr(ref)
             msg = f"no subject is registered under reference {shown}"
             raise SubjectNotFound(msg)
         return found

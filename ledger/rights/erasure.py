@@ -26,6 +26,7 @@ from eventsourcing.persistence import IntegrityError
 
 from ledger.appending.judging import read_histories
 from ledger.domain.retention import Status, status
+from ledger.domain.rules import shown_name
 from ledger.errors import ConfigurationError, InvalidRequest, Rule, WriteConflict
 from ledger.persistence.recorders import Shredding, SideRows
 from schemas import events as ev
@@ -79,7 +80,8 @@ def _refuse_unknown(ledger: Ledger, categories: list[str], live: set[str]) -> No
         known.update(version.index.categories)
     unknown = sorted(set(categories) - known)
     if unknown:
-        msg = f"unknown category: {', '.join(unknown)} (no notice version defines it)"
+        names = ", ".join(map(shown_name, unknown))
+        msg = f"unknown category: {names} (no notice version defines it)"
         raise InvalidRequest(msg, rule=Rule.UNKNOWN_CATEGORY, field="categories")
 
 

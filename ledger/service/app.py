@@ -1,8 +1,9 @@
 """``create_app(core, settings)``: the HTTP service over one ``Core``.
 
 Wires the guarded core, the writer (group commit), the seal timer, the
-authenticator and the metrics to the routes; at shutdown the writer finishes
-what is queued and the policy seals what is pending (the caller closes the core).
+authenticator and the metrics to the routes and to the DPO's console (``/ui/``);
+at shutdown the writer finishes what is queued and the policy seals what is
+pending (the caller closes the core).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from ledger.bootstrap import Core
+from ledger.console import mount_console
 from ledger.service import routes_log, routes_ops, routes_personal, routes_read, routes_write
 from ledger.service.auth import Authenticator, RateLimiter
 from ledger.service.context import Service
@@ -66,6 +68,7 @@ def create_app(core: Core, settings: ServiceSettings | None = None) -> FastAPI:
     app.state.service = service
     for module in (routes_write, routes_read, routes_personal, routes_log, routes_ops):
         app.include_router(module.router(service))
+    mount_console(app, service)
     install_handlers(app, core.ledger.store)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(AccessLog, metrics=service.metrics)

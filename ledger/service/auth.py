@@ -11,10 +11,11 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
 
 from ledger.access.roles import Principal, line_refusal, may
 from ledger.access.tokens import TokenRegistry
@@ -60,13 +61,22 @@ class Authenticator:
         self._registry = TokenRegistry(gate.core.ledger)
         self._limiter = limiter
 
+    @property
+    def fresh(self) -> bool:
+        """Whether a token is checked from memory now (no store read, no lock)."""
+        return self._registry.fresh
+
     def principal(self, request: Request) -> Principal:
         """The request's principal (401 without a valid token, 429 past its rate)."""
         scheme, _, bearer = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not bearer.strip():
             raise _unauthenticated("send Authorization: Bearer TOKEN")
         now = self._gate.core.ledger.clock.now()
-        found = self._gate.use(lambda _: self._registry.authenticate(bearer.strip(), now))
+        registry = self._registry
+        if registry.fresh:  # from memory: no need to wait for a commit to finish
+            found = registry.authenticate(bearer.strip(), now, refresh=False)
+        else:
+            found = self._gate.use(lambda _: registry.authenticate(bearer.strip(), now))
         if found is None:
             raise _unauthenticated("the token is unknown, revoked or expired")
         request.state.token_id = found.token_id
@@ -80,11 +90,16 @@ class Authenticator:
         return found
 
 
-def allowed(authenticator: Authenticator, action: str) -> Callable[[Request], Principal]:
+def allowed(authenticator: Authenticator, action: str) -> Callable[[Request], Awaitable[Principal]]:
     """A dependency: the principal, when its role may do ``action`` (else 403 naming it)."""
 
-    def dependency(request: Request) -> Principal:
-        principal = authenticator.principal(request)
+    async def dependency(request: Request) -> Principal:
+        # In the event loop while the tokens are fresh in memory; a store read (once a
+        # second at most) goes to a worker thread, never blocking the loop.
+        if authenticator.fresh:
+            principal = authenticator.principal(request)
+        else:
+            principal = await run_in_threadpool(authenticator.principal, request)
         if not may(principal, action):
             detail = f"the role {principal.role} may not do {action}"
             raise Problem(403, detail, [problem("forbidden", detail, action)])

@@ -80,6 +80,21 @@ def test_an_erasure_reason_with_a_control_character_is_refused_naming_the_field_
     assert customer.recorder.max_notification_id() == head
 
 
+def test_an_unknown_category_is_refused_without_repeating_what_was_sent(
+    customer: Ledger,
+) -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        erase(customer, "C-1", reason="R-17", categories=["131052-308T"], scope="category")
+    assert (refused.value.rule, refused.value.field) == ("unknown_category", "categories")
+    assert "131052-308T" not in str(refused.value)
+
+
+def test_a_long_unknown_reference_is_not_repeated(customer: Ledger) -> None:
+    with pytest.raises(SubjectNotFound) as refused:
+        customer.subject_id("x" * 5000)
+    assert "x" * 65 not in str(refused.value)
+
+
 def test_after_the_holds_end_everything_goes_and_the_reference_no_longer_finds_the_subject(
     core, customer: Ledger, clock: FixedClock, store_url: str
 ) -> None:
