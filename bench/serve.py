@@ -44,6 +44,8 @@ from bench.population import ROOT, register
 from bench.stores import BATCH, Bench, Feed, append_all, chunked, open_raw, raw_rows, timed
 
 LEDGER = str(Path(sys.executable).with_name("ledger"))
+WARM_UP = 5
+"""Requests per client before its latencies count as warm."""
 DEFAULT_PG_URL = os.environ.get(
     "LEDGER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
@@ -57,6 +59,8 @@ class Phase:
     events: int = 0
     seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
+    warm: list[float] = field(default_factory=list)
+    """Latencies after each client's first ``WARM_UP`` requests (connections, caches)."""
     refused: int = 0
 
     @property
@@ -64,9 +68,9 @@ class Phase:
         """Events per second over the phase's wall-clock time."""
         return self.events / self.seconds if self.seconds else 0.0
 
-    def percentile(self, q: float) -> float:
-        """A latency percentile in milliseconds."""
-        ordered = sorted(self.latencies)
+    def percentile(self, q: float, *, warm: bool = False) -> float:
+        """A latency percentile in milliseconds (of every request, or after warm-up)."""
+        ordered = sorted(self.warm if warm else self.latencies)
         return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
@@ -190,10 +194,12 @@ async def run_clients(server: Server, requests: list[list[bytes]], phase: Phase)
     async def one(bodies: list[bytes]) -> None:
         client = Client(server.port, server.token)
         try:
-            for body in bodies:
+            for n, body in enumerate(bodies):
                 started = time.perf_counter()
                 status, answer = await client.post(body)
                 phase.latencies.append(time.perf_counter() - started)
+                if n >= WARM_UP:
+                    phase.warm.append(phase.latencies[-1])
                 if status != 200:
                     phase.refused += 1
                     if phase.refused == 1:
@@ -295,7 +301,8 @@ def report(
     """The store's table rows."""
     rows = [
         f"{store}: server exit code {code} after SIGTERM",
-        f"  {'path':32} {'events/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'refused':>8} {'ratio':>22}",
+        f"  {'path':32} {'events/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'warm p99':>9}"
+        f" {'refused':>8} {'ratio':>22}",
     ]
     one, many = phases
     in_process, raw_single = base_rates
@@ -304,7 +311,8 @@ def report(
         ratio = f"{phase.rate / base:.2f} x {label}" if base else ""
         rows.append(
             f"  {phase.name:32} {phase.rate:10,.0f} {phase.percentile(0.5):8.1f}"
-            f" {phase.percentile(0.99):8.1f} {phase.refused:8} {ratio:>22}"
+            f" {phase.percentile(0.99):8.1f} {phase.percentile(0.99, warm=True):9.1f}"
+            f" {phase.refused:8} {ratio:>22}"
         )
     rows += [
         f"  group commits while one-event clients ran: {groups[0]:.1f} requests,"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import signal
 import socket
@@ -50,6 +51,19 @@ def _stops_quietly() -> Iterator[None]:
             signal.signal(s, handler)
 
 
+def _settle_garbage_collector() -> None:
+    """Keep the cyclic collector's full passes off the request path.
+
+    What was loaded at start (modules, the register, the app) is frozen out of the
+    collector's view, and the young generation is collected less often: a request
+    makes many short-lived objects and few cycles, and a full pass over a large heap
+    was a pause every request queued behind.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+
+
 def _settings(args: argparse.Namespace) -> ServiceSettings:
     return ServiceSettings(
         host=args.host, port=args.port, max_body_bytes=args.max_body, rate_limit=args.rate_limit,
@@ -76,6 +90,7 @@ def cmd_serve(args: argparse.Namespace, io: Io) -> int:
             create_app(core, settings), host=settings.host, port=settings.port,
             log_level="warning", access_log=False, lifespan="on",
         )  # fmt: skip
+        _settle_garbage_collector()
         with _stops_quietly():
             _Server(config, announce).run()
     finally:

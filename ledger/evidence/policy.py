@@ -49,10 +49,15 @@ class SealPolicy:
         """The checkpoint this policy signed or found last (None before the first)."""
         self.failure: Exception | None = None
         """Why the last seal after a commit failed (None once a seal succeeds)."""
+        self.on_commit = True
+        """Seal in the committing call when due; a service with its own timer turns it off,
+        so its writer never waits for a seal (``tick`` and ``closing`` still seal)."""
 
     def committed(self) -> None:
         """A call committed: seal now, or mark it for the next seal. Never raises."""
         self._pending = True
+        if not self.on_commit:
+            return
         if self.interval is None or self._monotonic() - self._sealed_at >= self.interval:
             self._seal_after_commit()
 

@@ -47,9 +47,7 @@ def create_app(core: Core, settings: ServiceSettings | None = None) -> FastAPI:
     """The ASGI application serving every endpoint of the contract over ``core``."""
     settings = settings or ServiceSettings()
     service = _service(core, settings)
-    timer = SealTimer(
-        service.gate, service.metrics, every=settings.seal_every, lag_bound=settings.ready_lag
-    )
+    timer = SealTimer(service.gate, service.metrics, every=settings.seal_every)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -20,18 +20,47 @@ T = TypeVar("T")
 
 
 class Gate:
-    """The core and the one lock that guards it."""
+    """The core and the locks that guard it.
+
+    ``lock`` is the one lock around the core. ``views_lock`` is held while the
+    projections catch up, so that two catch-ups never overlap. Every use takes both
+    (in that order), except the writer's group commit, which touches no view and takes
+    ``lock`` only; on PostgreSQL the timer catches the views up under ``views_lock``
+    only, beside the writer (``catch_up_step``).
+    """
 
     def __init__(self, core: Core) -> None:
         self.core = core
         self.lock = threading.Lock()
+        self.views_lock = threading.Lock()
 
     def use(self, work: Callable[[Core], T]) -> T:
         """Run ``work`` with the core, alone."""
-        with self.lock:
+        with self.lock, self.views_lock:
             return work(self.core)
 
     def read(self, question: Callable[[Views], T]) -> T:
         """Answer a question from the views, caught up first (read-your-writes)."""
-        with self.lock:
+        with self.lock, self.views_lock:
             return question(self.core.views())
+
+    def catch_up_step(self, step: int) -> int:
+        """Apply at most ``step`` events of the log to the views; the lag before.
+
+        On PostgreSQL beside the writer: the runner reads the log and writes each view
+        through its own transactions on connections of the pool, and uses nothing of
+        the writer's. SQLite's embedded store catches up under the gate like every use.
+        """
+        if self.core.ledger.store.kind == "postgresql":
+            with self.views_lock:
+                return self._step(step)
+        with self.lock, self.views_lock:
+            return self._step(step)
+
+    def _step(self, step: int) -> int:
+        runner = self.core.runner()
+        lowest = min(runner.positions().values(), default=0)
+        head = runner.head()
+        if head > lowest:
+            runner.catch_up(until=min(head, lowest + step))
+        return max(0, head - lowest)

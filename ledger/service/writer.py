@@ -140,7 +140,7 @@ class GroupWriter:
             return  # every caller went away before the commit: nothing to write
         self._metrics.group(len(group), sum(len(a.lines) for a in group))
         try:
-            with self._gate.lock:
+            with self._gate.lock:  # the views' lock is not needed: a commit touches no view
                 results = self._gate.core.ledger.append_group([a.lines for a in group])
                 answers = [self._answer(r) for r in results]
         except Exception as e:  # noqa: BLE001 - the whole group failed: each request hears why
@@ -163,8 +163,7 @@ class GroupWriter:
         if not job.future.set_running_or_notify_cancel():
             return
         try:
-            with self._gate.lock:
-                outcome = job.work(self._gate.core)
+            outcome = self._gate.use(job.work)
         except Exception as e:  # noqa: BLE001 - handed to the request that asked
             job.future.set_exception(e)
             return
