@@ -79,7 +79,8 @@ _INDEX_KEY = "index_key"
 _MASTER_ID = "master_key_id"
 _ORIGIN = "checkpoint_origin"
 _VERIFIER_KEY = "verifier_key"
-_RETRIES = 8
+_RETRIES = 12
+"""Checks again after a concurrent writer won, with jittered backoff capped at 0.5 s."""
 _MAX_CACHED_KEYS = 4096
 _SHOWN_REFERENCE = 64
 """A longer unknown reference is not repeated in the error (it is no reference of ours)."""
@@ -478,7 +479,7 @@ class Ledger(Application[UUID]):
                         " was written: retry it"
                     )
                     raise WriteConflict(msg) from None
-                time.sleep(random.uniform(0, 0.01 * 2**attempt))  # noqa: S311 - jitter only
+                time.sleep(random.uniform(0, min(0.5, 0.01 * 2**attempt)))  # noqa: S311 - jitter
         raise AssertionError  # pragma: no cover
 
     def _append_parsed(

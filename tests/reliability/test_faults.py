@@ -105,7 +105,7 @@ def test_a_conflict_that_outlasts_the_retries_is_the_ledgers_write_conflict(
     problem = orjson.loads(err)
     assert problem["rule"] == "write_conflict"
     assert problem["message"].startswith(
-        "other writers changed the same subjects, references or idempotency keys 8 times"
+        "other writers changed the same subjects, references or idempotency keys 12 times"
     )
     assert problem["message"].endswith("nothing of it was written: retry it")
 
