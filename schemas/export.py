@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
-from schemas import answers
+from schemas import answers, receipts
 from schemas import events as ev
 from schemas.register import RegisterDefinition
 
@@ -27,7 +27,7 @@ def documents() -> dict[str, dict[str, Any]]:
         "append-line.schema.json": TypeAdapter(ev.AppendLine).json_schema(),
         "register-definition.schema.json": RegisterDefinition.model_json_schema(),
     }
-    models: list[type[BaseModel]] = [*ev.EVENT_TYPES.values(), *answers.ANSWERS]
+    models: list[type[BaseModel]] = [*ev.EVENT_TYPES.values(), *answers.ANSWERS, *receipts.RECEIPTS]
     for model in models:
         docs[f"{_kebab(model.__name__)}.schema.json"] = model.model_json_schema()
     for doc in docs.values():

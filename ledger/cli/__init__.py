@@ -28,7 +28,7 @@ import psycopg
 from eventsourcing.persistence import PersistenceError
 
 from ledger.bootstrap import Core
-from ledger.cli import access, integrity, policy, read, rights, serve, write
+from ledger.cli import access, integrity, policy, read, rights, serve, standards, write
 from ledger.cli.common import (
     EXIT_CODES,
     EXIT_NOT_SEALED,
@@ -65,11 +65,13 @@ happened. Personal values are encrypted per subject and category.
 
 EPILOG = """\
 commands by what they do:
-  set up and write   init, notice publish, notice list, append, demo
+  set up and write   init, notice publish, notice list, notice show, notice diff,
+                     append, demo
   ask                trail, subject, basis, check, findings, lineage, disclosures,
                      notifications
   rights and keys    export, erase, retention, keys rotate-master
   tamper evidence    seal, verify, prove, verify-proof, export-log, public-key
+  receipts           receipt, receipt-key, verify-receipt
   views              rebuild, replay --compare, project
   serve              serve (the HTTP service)
   access             token create, token list, token revoke, access-log
@@ -83,6 +85,7 @@ environment:
   LEDGER_MASTER_KEY_FILE   the master key file when --key-file is not given
   LEDGER_SIGNING_KEY       the checkpoint signing key itself
   LEDGER_SIGNING_KEY_FILE  the signing key file (default: beside the master key)
+  LEDGER_RECEIPT_KEY_FILE  the receipt signing key file (default: beside the master key)
   LEDGER_NEW_MASTER_KEY    the new master key for `keys rotate-master`
                            when the current one comes from LEDGER_MASTER_KEY
   LEDGER_LOCK_TIMEOUT      seconds a SQLite writer waits for another's lock (default 30)
@@ -111,7 +114,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     shared_options(parser, after_command=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, title="commands")
-    for module in (write, read, policy, rights, integrity, access, serve):
+    for module in (write, read, policy, rights, integrity, access, serve, standards):
         module.register(sub, common)
     return parser
 

@@ -12,6 +12,7 @@ from ledger.cli.read import views_of
 from ledger.errors import NotKnown
 from ledger.faces.problems import check_problems
 from ledger.faces.times import human_time
+from ledger.standards.prov import lineage_prov
 from projections.check import check
 
 
@@ -56,6 +57,10 @@ def cmd_lineage(args: argparse.Namespace, io: Io) -> int:
     """Each datum's source, changes, what was derived from it and who received it."""
     with views_of(args) as views, _as_options("field"):
         answer = views.lineage(args.subject, args.field)
+        notices = views.ledger.notices
+    if args.format == "prov":
+        io.json(lineage_prov(answer, notices))
+        return EXIT_OK
     if args.json:
         io.json(answer.model_dump(mode="json"))
         return EXIT_OK
@@ -135,6 +140,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     lineage = command(sub, "lineage", cmd_lineage, common)
     lineage.add_argument("subject", help="the subject's reference, e.g. C-1001")
     lineage.add_argument("--field", metavar="NAME", help="only this field, e.g. name")
+    lineage.add_argument(
+        "--format", choices=("json", "prov"), default="json",
+        help="json: the ledger's own answer (text unless --json); prov: W3C PROV-JSON"
+        " (entities, activities, agents; never values)",
+    )  # fmt: skip
 
     disclosures = command(sub, "disclosures", cmd_disclosures, common)
     disclosures.add_argument("--recipient", metavar="ID", help="only to this recipient")

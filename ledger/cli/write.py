@@ -1,4 +1,4 @@
-"""Commands that write: init, notice publish/list, append, demo."""
+"""Commands that write: init, notice publish/list/show/diff, append, demo."""
 
 from __future__ import annotations
 
@@ -22,8 +22,10 @@ from ledger.cli.common import (
     watch,
     with_seal,
 )
+from ledger.cli.notice_text import diff_lines, notice_lines
 from ledger.demo.population import run_demo
 from ledger.demo.tour import scenario, tour
+from ledger.domain.notice_diff import diff_notices, find_notice
 from ledger.errors import ConfigurationError, LedgerError
 from ledger.persistence.sources import store_config
 
@@ -91,6 +93,46 @@ def cmd_notice_list(args: argparse.Namespace, io: Io) -> int:
         io.json(rows)
     else:
         table(io, ["version", "effective_from", "digest"], rows)
+    return EXIT_OK
+
+
+def cmd_notice_show(args: argparse.Namespace, io: Io) -> int:
+    """Show one published notice version in the register's words."""
+    core = open_from(args)
+    try:
+        notice = find_notice(core.ledger.notices, args.version)
+    finally:
+        core.close()
+    if args.json:
+        io.json(
+            {
+                "notice_version": notice.version,
+                "effective_from": notice.effective_from,
+                "digest": notice.digest,
+                "definition": notice.definition.model_dump(mode="json"),
+            }
+        )
+    else:
+        for line in notice_lines(notice):
+            io.line(line)
+    return EXIT_OK
+
+
+def cmd_notice_diff(args: argparse.Namespace, io: Io) -> int:
+    """What changed between two notice versions: added, removed, changed."""
+    core = open_from(args)
+    try:
+        old = find_notice(core.ledger.notices, args.old, field="old")
+        new = find_notice(core.ledger.notices, args.new, field="new")
+    finally:
+        core.close()
+    diff = diff_notices(old.definition, new.definition)
+    if args.json:
+        times = {"old_effective_from": old.effective_from, "new_effective_from": new.effective_from}
+        io.json(diff.as_dict() | times)
+    else:
+        for line in diff_lines(diff):
+            io.line(line)
     return EXIT_OK
 
 
@@ -197,7 +239,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         " else now)",
     )  # fmt: skip
 
-    notice = group(sub, "notice", "Publish and list versions of the privacy notice.", common)
+    summary = "Publish, list, show and compare versions of the privacy notice."
+    notice = group(sub, "notice", summary, common)
     publish = command(notice, "publish", cmd_notice_publish, common)
     publish.add_argument("file", help="the new register definition (TOML)")
     publish.add_argument(
@@ -206,6 +249,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         " effective_from, else now)",
     )  # fmt: skip
     command(notice, "list", cmd_notice_list, common)
+    show = command(notice, "show", cmd_notice_show, common)
+    show.add_argument("version", help="a published notice version, e.g. 2021-06-03")
+    diff = command(notice, "diff", cmd_notice_diff, common)
+    diff.add_argument("old", help="the earlier notice version, e.g. 2021-06-03")
+    diff.add_argument("new", help="the later notice version")
 
     append = command(sub, "append", cmd_append, common)
     append.add_argument(

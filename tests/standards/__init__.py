@@ -1,0 +1,1 @@
+"""Tests of the standards: DPV terms, consent receipts, notices, PROV lineage."""
