@@ -5,12 +5,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field, model_validator
 
+from schemas import dpv
 from schemas.base import Frozen
 
+_TYPE_DPV = "The DPV concept of `type` (null where none fits)."
 
-class RefusedLine(Frozen):
+
+class _WithDpv(Frozen):
+    """An answer part with computed DPV IRIs: parsing its own JSON back drops them."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_computed(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if k not in cls.model_computed_fields}
+        return data
+
+
+class RefusedLine(_WithDpv):
     """One problem with one input line (stderr of a refused call, exit 3)."""
 
     line: int = Field(description="1-based line number in the call's input.")
@@ -18,6 +32,12 @@ class RefusedLine(Frozen):
     field: str | None = Field(description="Dotted path of the offending field.")
     rule: str = Field(description="The rule code (see ARCHITECTURE.md).")
     message: str
+
+    @computed_field(description=_TYPE_DPV)  # type: ignore[prop-decorator]
+    @property
+    def type_dpv(self) -> str | None:
+        """The DPV concept of the event type."""
+        return dpv.event_type(self.type)
 
 
 class CheckpointHead(Frozen):
@@ -47,7 +67,7 @@ class AppendAnswer(Frozen):
     )
 
 
-class TrailEntry(Frozen):
+class TrailEntry(_WithDpv):
     """One event of a subject's audit trail."""
 
     position: int
@@ -56,6 +76,12 @@ class TrailEntry(Frozen):
     recorded_at: datetime
     actor: str
     source: str | None
+
+    @computed_field(description=_TYPE_DPV)  # type: ignore[prop-decorator]
+    @property
+    def type_dpv(self) -> str | None:
+        """The DPV concept of the event type."""
+        return dpv.event_type(self.type)
 
 
 class TrailAnswer(Frozen):
@@ -68,15 +94,21 @@ class TrailAnswer(Frozen):
 ANSWERS: tuple[type[BaseModel], ...] = (RefusedLine, AppendAnswer, TrailAnswer)
 
 
-class EvidenceRef(Frozen):
+class EvidenceRef(_WithDpv):
     """An event an answer rests on: its log position, type and Merkle leaf hash."""
 
     position: int
     type: str
     hash: str = Field(description="RFC 9162 leaf hash (hex) of the event as stored.")
 
+    @computed_field(description=_TYPE_DPV)  # type: ignore[prop-decorator]
+    @property
+    def type_dpv(self) -> str | None:
+        """The DPV concept of the event type."""
+        return dpv.event_type(self.type)
 
-class BasisInterval(Frozen):
+
+class BasisInterval(_WithDpv):
     """A lawful basis holding from ``since`` until ``until`` (null: still holding)."""
 
     basis: str
@@ -92,8 +124,14 @@ class BasisInterval(Frozen):
         ),
     )
 
+    @computed_field(description="The DPV GDPR IRI of `basis` (Art. 6(1)(a)-(f)).")  # type: ignore[prop-decorator]
+    @property
+    def basis_dpv(self) -> str | None:
+        """The basis as a DPV GDPR IRI."""
+        return dpv.basis(self.basis)
 
-class ProcessedBasis(Frozen):
+
+class ProcessedBasis(_WithDpv):
     """A processing event and whether a basis held at its instant, for its controller."""
 
     position: int
@@ -103,6 +141,18 @@ class ProcessedBasis(Frozen):
     lawful: bool
     bases: list[str] = Field(description="The bases that held then (consent, contract, ...).")
     hash: str = Field(description="RFC 9162 leaf hash (hex) of the event as stored.")
+
+    @computed_field(description="The DPV GDPR IRIs of `bases`, in order.")  # type: ignore[prop-decorator]
+    @property
+    def bases_dpv(self) -> list[str | None]:
+        """The bases as DPV GDPR IRIs."""
+        return [dpv.basis(b) for b in self.bases]
+
+    @computed_field(description="The DPV processing concept: dpv:Use.")  # type: ignore[prop-decorator]
+    @property
+    def processing_dpv(self) -> str:
+        """In-house processing as a DPV concept."""
+        return dpv.USE
 
 
 class RestrictionRef(Frozen):
@@ -182,7 +232,7 @@ class FieldValueAnswer(Frozen):
     position: int
 
 
-class ContractAnswer(Frozen):
+class ContractAnswer(_WithDpv):
     """A contract of the subject."""
 
     controller: str
@@ -191,8 +241,14 @@ class ContractAnswer(Frozen):
     started_at: datetime | None
     ended_at: datetime | None
 
+    @computed_field(description="The DPV GDPR IRI of its lawful basis (Art. 6(1)(b)).")  # type: ignore[prop-decorator]
+    @property
+    def basis_dpv(self) -> str:
+        """A contract's lawful basis as a DPV GDPR IRI."""
+        return dpv.LAWFUL_BASES["contract"]
 
-class ConsentAnswer(Frozen):
+
+class ConsentAnswer(_WithDpv):
     """A consent of the subject and what became of it."""
 
     purpose: str
@@ -204,13 +260,36 @@ class ConsentAnswer(Frozen):
     withdrawn_at: datetime | None
     position: int
 
+    @computed_field(description="The DPV GDPR IRI of its lawful basis (Art. 6(1)(a)).")  # type: ignore[prop-decorator]
+    @property
+    def basis_dpv(self) -> str:
+        """Consent's lawful basis as a DPV GDPR IRI."""
+        return dpv.LAWFUL_BASES["consent"]
 
-class ObjectionAnswer(Frozen):
+    @computed_field(  # type: ignore[prop-decorator]
+        description=(
+            "dpv:ConsentWithdrawn once withdrawn, else dpv:ConsentGiven; whether it has"
+            " expired at the answer's instant is told by `expires_at`."
+        )
+    )
+    @property
+    def state_dpv(self) -> str:
+        """The consent's state as a DPV IRI."""
+        return dpv.CONSENT_WITHDRAWN if self.withdrawn_at is not None else dpv.CONSENT_GIVEN
+
+
+class ObjectionAnswer(_WithDpv):
     """An objection (Art. 21)."""
 
     purpose: str
     occurred_at: datetime
     position: int
+
+    @computed_field(description="The right exercised: Art. 21 (DPV GDPR).")  # type: ignore[prop-decorator]
+    @property
+    def right_dpv(self) -> str:
+        """The right to object as a DPV GDPR IRI."""
+        return dpv.RIGHTS["objection"]
 
 
 class SubjectAnswer(Frozen):
@@ -294,7 +373,7 @@ class FindingsAnswer(Frozen):
     findings: list[FindingAnswer]
 
 
-class AgreementAnswer(Frozen):
+class AgreementAnswer(_WithDpv):
     """A recipient's agreement in force at an instant, and the transfer check."""
 
     recipient: str
@@ -307,6 +386,24 @@ class AgreementAnswer(Frozen):
     safeguard: str | None = None
     outside_eea: bool | None = None
     from_notice: bool = Field(False, description="The agreement is the notice's, not registered.")
+
+    @computed_field(description="The DPV entity concept of `role`.")  # type: ignore[prop-decorator]
+    @property
+    def role_dpv(self) -> str | None:
+        """The recipient's role as a DPV concept."""
+        return None if self.role is None else dpv.RECIPIENT_ROLES.get(self.role)
+
+    @computed_field(description="The DPV GDPR IRI of `safeguard` (Chapter V).")  # type: ignore[prop-decorator]
+    @property
+    def safeguard_dpv(self) -> str | None:
+        """The transfer safeguard as a DPV GDPR IRI."""
+        return None if self.safeguard is None else dpv.SAFEGUARDS.get(self.safeguard)
+
+    @computed_field(description="dpv:Transfer when the recipient is outside the EU/EEA.")  # type: ignore[prop-decorator]
+    @property
+    def transfer_dpv(self) -> str | None:
+        """A transfer outside the EU/EEA as a DPV concept."""
+        return dpv.TRANSFER if self.outside_eea else None
 
 
 class CheckAnswer(Frozen):
@@ -322,7 +419,7 @@ class CheckAnswer(Frozen):
     categories: list[str] | None = Field(description="The categories asked about.")
 
 
-class DisclosureAnswer(Frozen):
+class DisclosureAnswer(_WithDpv):
     """One disclosure."""
 
     position: int
@@ -333,6 +430,12 @@ class DisclosureAnswer(Frozen):
     reference: str | None
     occurred_at: datetime
     recorded_at: datetime
+
+    @computed_field(description="The DPV processing concept: dpv:Disclose.")  # type: ignore[prop-decorator]
+    @property
+    def processing_dpv(self) -> str:
+        """A disclosure as a DPV concept."""
+        return dpv.DISCLOSE
 
 
 class BreachSubject(Frozen):
@@ -383,7 +486,7 @@ class DatumLineage(Frozen):
     )
 
 
-class ProcessingAnswer(Frozen):
+class ProcessingAnswer(_WithDpv):
     """One in-house processing of a subject's data (a ``DataProcessed`` event)."""
 
     position: int
@@ -394,6 +497,12 @@ class ProcessingAnswer(Frozen):
     categories: list[str]
     occurred_at: datetime
     recorded_at: datetime
+
+    @computed_field(description="The DPV processing concept: dpv:Use.")  # type: ignore[prop-decorator]
+    @property
+    def processing_dpv(self) -> str:
+        """In-house processing as a DPV concept."""
+        return dpv.USE
 
 
 class LineageAnswer(Frozen):
@@ -406,7 +515,7 @@ class LineageAnswer(Frozen):
 ANSWERS = (*ANSWERS, FindingsAnswer, CheckAnswer, DisclosuresAnswer, LineageAnswer)
 
 
-class OwedEvent(Frozen):
+class OwedEvent(_WithDpv):
     """The rectification, erasure or restriction a notification is owed for."""
 
     position: int = Field(description="Its log position: the `regarding` of RecipientNotified.")
@@ -414,6 +523,18 @@ class OwedEvent(Frozen):
     kind: Literal["rectification", "erasure", "restriction"]
     occurred_at: datetime
     recorded_at: datetime
+
+    @computed_field(description=_TYPE_DPV)  # type: ignore[prop-decorator]
+    @property
+    def type_dpv(self) -> str | None:
+        """The DPV concept of the event type."""
+        return dpv.event_type(self.type)
+
+    @computed_field(description="The right behind `kind`: Art. 16, 17 or 18 (DPV GDPR).")  # type: ignore[prop-decorator]
+    @property
+    def kind_dpv(self) -> str:
+        """The right the owed notification follows from, as a DPV GDPR IRI."""
+        return dpv.RIGHTS[self.kind]
 
 
 class OwedNotification(Frozen):

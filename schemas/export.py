@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
+from pydantic.json_schema import JsonSchemaMode
 
 from schemas import answers, receipts
 from schemas import events as ev
@@ -22,14 +23,15 @@ OUT = Path(__file__).parent / "json"
 
 
 def documents() -> dict[str, dict[str, Any]]:
-    """File name -> JSON Schema, for everything the contract publishes."""
+    """File name -> JSON Schema, for everything the contract publishes (answers as serialized)."""
     docs: dict[str, dict[str, Any]] = {
         "append-line.schema.json": TypeAdapter(ev.AppendLine).json_schema(),
         "register-definition.schema.json": RegisterDefinition.model_json_schema(),
     }
     models: list[type[BaseModel]] = [*ev.EVENT_TYPES.values(), *answers.ANSWERS, *receipts.RECEIPTS]
     for model in models:
-        docs[f"{_kebab(model.__name__)}.schema.json"] = model.model_json_schema()
+        mode: JsonSchemaMode = "serialization" if model in answers.ANSWERS else "validation"
+        docs[f"{_kebab(model.__name__)}.schema.json"] = model.model_json_schema(mode=mode)
     for doc in docs.values():
         doc["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return docs
