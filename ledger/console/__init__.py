@@ -27,7 +27,7 @@ __all__ = ["mount_console"]
 
 def mount_console(app: FastAPI, service: ServiceLike) -> None:
     """Serve the console's pages from ``app`` under ``/ui/``."""
-    sessions = Sessions(service.gate)
+    sessions = Sessions(service.auth)
     app.include_router(pages_signin.router(sessions))
     for module in (
         pages_subject, pages_findings, pages_disclosures, pages_rights, pages_retention,

@@ -1,12 +1,13 @@
 """Signing in with a token: a cookie holding it, checked on every page like a bearer token.
 
 The sign-in form takes an access token; the console keeps it in an HttpOnly,
-SameSite=Strict cookie scoped to ``/ui`` and looks it up in the ledger's
-``TokenRegistry`` on every page (a revoked or expired token signs the reader out
-within a second), judging the role with ``may`` like the service. A service token
-is refused: the console is for people. Every form that changes anything carries
-a CSRF field, the HMAC of the session's token under a key made when the console
-was mounted, compared in constant time.
+SameSite=Strict cookie scoped to ``/ui`` and checks it on every page with the
+service's own token check (``Authenticator.check``: one ``TokenRegistry``, so a
+revoked or expired token signs the reader out within a second, as on the API),
+judging the role with ``may`` like the service. A service token is refused: the
+console is for people. Every form that changes anything carries a CSRF field, the
+HMAC of the session's token under a key made when the console was mounted,
+compared in constant time.
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from ledger.access.roles import Principal, may
-from ledger.access.tokens import TokenRegistry
-from ledger.console.web import GateLike, Refused, SignInNeeded
+from ledger.console.web import AuthLike, Refused, SignInNeeded
 
 COOKIE = "ledger_console"
 CONSOLE_ROLES = frozenset({"dpo", "auditor"})
@@ -43,9 +43,8 @@ class Signed:
 class Sessions:
     """Authenticates console requests by their cookie."""
 
-    def __init__(self, gate: GateLike, secret: bytes | None = None) -> None:
-        self._gate = gate
-        self._registry = TokenRegistry(gate.core.ledger)
+    def __init__(self, auth: AuthLike, secret: bytes | None = None) -> None:
+        self._auth = auth
         self._secret = secret or secrets.token_bytes(32)
 
     def csrf(self, token: str) -> str:
@@ -56,8 +55,7 @@ class Sessions:
         """The principal of a token, or None when it is unknown, revoked or expired."""
         if not token or len(token) > MAX_TOKEN:
             return None
-        now = self._gate.core.ledger.clock.now()
-        return self._gate.use(lambda _: self._registry.authenticate(token, now))
+        return self._auth.check(token)
 
     def signed(self, request: Request) -> Signed | None:
         """The request's reader, when its cookie holds a valid token of a console role.

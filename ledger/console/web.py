@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from ledger.access.roles import Principal
 from ledger.bootstrap import Core
 from ledger.console.timeline import local
 from ledger.domain.basis import HELSINKI
@@ -56,12 +57,23 @@ class GateLike(Protocol):
         """Answer from the views, caught up first."""
 
 
+class AuthLike(Protocol):
+    """The service's token check (``ledger.service.auth.Authenticator``)."""
+
+    def check(self, token: str) -> Principal | None:
+        """The principal of a token; None when unknown, revoked or expired."""
+
+
 class ServiceLike(Protocol):
     """What the console needs of the service (``ledger.service.context.Service``)."""
 
     @property
     def gate(self) -> GateLike:
         """The guarded core."""
+
+    @property
+    def auth(self) -> AuthLike:
+        """The tokens the API accepts, checked the same way for the console."""
 
     def write(self, work: Callable[[Core], T]) -> Awaitable[T]:
         """Run a write on the writer thread."""

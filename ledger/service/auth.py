@@ -66,17 +66,24 @@ class Authenticator:
         """Whether a token is checked from memory now (no store read, no lock)."""
         return self._registry.fresh
 
+    def check(self, token: str) -> Principal | None:
+        """The principal of a token; None when unknown, revoked or expired.
+
+        From the registry's memory while it is fresh (no need to wait for a commit to
+        finish); a refresh from the store (once a second at most) takes the gate.
+        """
+        now = self._gate.core.ledger.clock.now()
+        registry = self._registry
+        if registry.fresh:
+            return registry.authenticate(token, now, refresh=False)
+        return self._gate.use(lambda _: registry.authenticate(token, now))
+
     def principal(self, request: Request) -> Principal:
         """The request's principal (401 without a valid token, 429 past its rate)."""
         scheme, _, bearer = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not bearer.strip():
             raise _unauthenticated("send Authorization: Bearer TOKEN")
-        now = self._gate.core.ledger.clock.now()
-        registry = self._registry
-        if registry.fresh:  # from memory: no need to wait for a commit to finish
-            found = registry.authenticate(bearer.strip(), now, refresh=False)
-        else:
-            found = self._gate.use(lambda _: registry.authenticate(bearer.strip(), now))
+        found = self.check(bearer.strip())
         if found is None:
             raise _unauthenticated("the token is unknown, revoked or expired")
         request.state.token_id = found.token_id
