@@ -81,10 +81,20 @@ class ProjectionRunner:
         return done
 
     def _apply(self, projection: Projection, events: Sequence[RawEvent]) -> None:
+        """Apply ``events`` past the position the store holds now, in one transaction.
+
+        Another runner (another process, or a read catching up) may have applied some
+        of them since this one read its positions: the transaction first takes the
+        projection's write lock (``ViewStore.claim``), then reads the tracked position
+        again and applies only what lies past it.
+        """
         try:
             with self.store.transaction() as tx:
-                projection.apply(tx, events)
-                tx.track(projection.name, events[-1].position)
+                applied = self.store.claim(tx, projection.name)
+                todo = [e for e in events if e.position > applied]
+                if todo:
+                    projection.apply(tx, todo)
+                    tx.track(projection.name, todo[-1].position)
         except Exception as error:
             culprit = self._culprit(projection, events)
             raise ProjectionFailed(projection.name, culprit, error) from error

@@ -148,6 +148,26 @@ class ViewStore:
         """The library's tracking table as this store names it."""
         return "tracking" if self.kind == "sqlite" else f"{self.prefix}{TRACKING_TABLE}"
 
+    def claim(self, tx: Tx, projection: str) -> int:
+        """Take ``projection``'s write lock for the rest of ``tx``; its position then.
+
+        Runners in other processes wait here until the holder commits, and then see
+        its position. PostgreSQL: a transaction-scoped advisory lock keyed by the
+        store's prefix and the projection. SQLite: the database's write lock, taken by
+        a write that changes nothing (a deferred transaction that read first could not
+        write once another had committed).
+        """
+        if self.kind == "sqlite":
+            tx.cursor.execute(
+                f"UPDATE {self._tracking} SET notification_id = notification_id WHERE 0"
+            )
+        else:
+            tx.cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                (f"{self.prefix}{projection}",),
+            )
+        return self.position_in(tx, projection)
+
     def position_in(self, tx: Tx, projection: str) -> int:
         """``position``, read through an open transaction (no second connection)."""
         table = self._tracking
