@@ -35,9 +35,11 @@ def cmd_serve(args: argparse.Namespace, io: Io) -> int:
 
     # Only this command loads FastAPI and uvicorn: every other starts 0.3 s sooner.
     from ledger.service.server import run  # noqa: PLC0415
+    from ledger.service.views_process import ViewsProcess  # noqa: PLC0415
 
+    views = None if args.views_in_process else ViewsProcess(args.store, args.key_file)
     try:
-        run(core, settings, announce)
+        run(core, settings, announce, views)
     finally:
         logging.getLogger("ledger.service").removeHandler(handler)
         core.close()
@@ -62,6 +64,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     serve.add_argument(
         "--rate-limit", type=float, default=None, metavar="N",
         help="requests per second per token, else 429 (default: no limit)",
+    )  # fmt: skip
+    serve.add_argument(
+        "--views-in-process", action="store_true",
+        help="on PostgreSQL, catch the views up in the service's own process"
+        " (default: a child process does, beside the writer)",
     )  # fmt: skip
     serve.add_argument(
         "--group-wait-ms", type=float, default=2.0, metavar="MS",

@@ -19,11 +19,13 @@ from ledger.service import routes_log, routes_ops, routes_personal, routes_read,
 from ledger.service.auth import Authenticator, RateLimiter
 from ledger.service.context import Service
 from ledger.service.gate import Gate
+from ledger.service.lean_append import LeanAppend, LedgerApp
 from ledger.service.metrics import Metrics
 from ledger.service.middleware import AccessLog, BodyLimit
 from ledger.service.problems import PROBLEM_RESPONSES, install_handlers
 from ledger.service.sealing import SealTimer
 from ledger.service.settings import ServiceSettings
+from ledger.service.views_process import ViewsProcess
 from ledger.service.writer import GroupWriter
 
 DESCRIPTION = """\
@@ -43,14 +45,26 @@ def _service(core: Core, settings: ServiceSettings) -> Service:
     return Service(gate, writer, auth, metrics, settings)
 
 
-def create_app(core: Core, settings: ServiceSettings | None = None) -> FastAPI:
-    """The ASGI application serving every endpoint of the contract over ``core``."""
+def create_app(
+    core: Core, settings: ServiceSettings | None = None, *, views: ViewsProcess | None = None
+) -> FastAPI:
+    """The ASGI application serving every endpoint of the contract over ``core``.
+
+    ``views``: on PostgreSQL, a child process that keeps the views caught up (else
+    the seal timer does, in this process); ignored on SQLite.
+    """
     settings = settings or ServiceSettings()
     service = _service(core, settings)
-    timer = SealTimer(service.gate, service.metrics, every=settings.seal_every)
+    if core.ledger.store.kind != "postgresql":
+        views = None
+    timer = SealTimer(
+        service.gate, service.metrics, every=settings.seal_every, views_elsewhere=views is not None
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if views is not None:
+            views.start()
         service.writer.start()
         timer.start()
         try:
@@ -58,8 +72,10 @@ def create_app(core: Core, settings: ServiceSettings | None = None) -> FastAPI:
         finally:
             service.writer.stop()  # finishes every queued commit first
             timer.stop()  # then the final seal
+            if views is not None:
+                views.stop()
 
-    app = FastAPI(
+    app = LedgerApp(
         title="ledger", version="1", description=DESCRIPTION, lifespan=lifespan,
         responses=PROBLEM_RESPONSES,
     )  # fmt: skip
@@ -70,4 +86,6 @@ def create_app(core: Core, settings: ServiceSettings | None = None) -> FastAPI:
     install_handlers(app, core.ledger.store)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(AccessLog, metrics=service.metrics)
+    if settings.lean_append:
+        app.lean = LeanAppend(service, core.ledger.store)
     return app

@@ -80,13 +80,18 @@ class Authenticator:
 
     def principal(self, request: Request) -> Principal:
         """The request's principal (401 without a valid token, 429 past its rate)."""
-        scheme, _, bearer = request.headers.get("authorization", "").partition(" ")
+        found = self.bearer(request.headers.get("authorization", ""))
+        request.state.token_id = found.token_id
+        return found
+
+    def bearer(self, authorization: str) -> Principal:
+        """The principal of an ``Authorization`` header's value (401, 429 as above)."""
+        scheme, _, bearer = authorization.partition(" ")
         if scheme.lower() != "bearer" or not bearer.strip():
             raise _unauthenticated("send Authorization: Bearer TOKEN")
         found = self.check(bearer.strip())
         if found is None:
             raise _unauthenticated("the token is unknown, revoked or expired")
-        request.state.token_id = found.token_id
         wait = self._limiter.wait(found.token_id)
         if wait > 0:
             detail = "too many requests for this token: retry after the time given"
@@ -107,12 +112,28 @@ def allowed(authenticator: Authenticator, action: str) -> Callable[[Request], Aw
             principal = authenticator.principal(request)
         else:
             principal = await run_in_threadpool(authenticator.principal, request)
-        if not may(principal, action):
-            detail = f"the role {principal.role} may not do {action}"
-            raise Problem(403, detail, [problem("forbidden", detail, action)])
-        return principal
+        return permitted(principal, action)
 
     return dependency
+
+
+async def authenticated(authenticator: Authenticator, authorization: str) -> Principal:
+    """The principal of an ``Authorization`` value, from a handler that reads its headers.
+
+    As ``allowed`` does: in the event loop while the tokens are fresh in memory, else
+    on a worker thread. The role is checked apart (``permitted``).
+    """
+    if authenticator.fresh:
+        return authenticator.bearer(authorization)
+    return await run_in_threadpool(authenticator.bearer, authorization)
+
+
+def permitted(principal: Principal, action: str) -> Principal:
+    """The principal, when its role may do ``action`` (else 403 naming it)."""
+    if not may(principal, action):
+        detail = f"the role {principal.role} may not do {action}"
+        raise Problem(403, detail, [problem("forbidden", detail, action)])
+    return principal
 
 
 def refuse_lines(principal: Principal, lines: list[Mapping[str, Any] | None]) -> None:

@@ -57,10 +57,18 @@ class Gate:
         with self.lock, self.views_lock:
             return self._step(step)
 
+    def lag(self) -> int:
+        """Events the slowest view is behind the log (beside the writer on PostgreSQL)."""
+        if self.core.ledger.store.kind == "postgresql":
+            with self.views_lock:
+                return self._step(0)
+        with self.lock, self.views_lock:
+            return self._step(0)
+
     def _step(self, step: int) -> int:
         runner = self.core.runner()
         lowest = min(runner.positions().values(), default=0)
         head = runner.head()
-        if head > lowest:
+        if step and head > lowest:
             runner.catch_up(until=min(head, lowest + step))
         return max(0, head - lowest)

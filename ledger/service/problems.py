@@ -145,15 +145,36 @@ def _validation_problem(error: RequestValidationError) -> Response:
     return problem_response(400, "the request is malformed", errors)
 
 
+def http_problem(error: HTTPException) -> Response:
+    """The answer to a ``Problem`` (or to the framework's own HTTP errors)."""
+    errors = getattr(error, "errors", None)
+    if errors is None:
+        errors = [problem(_status_rule(error.status_code), str(error.detail))]
+    return problem_response(error.status_code, str(error.detail), errors, error.headers)
+
+
+DRIVER_ERRORS: tuple[type[Exception], ...] = (PersistenceError, psycopg.Error, sqlite3.Error)
+"""Failures of a driver or of the library's persistence: answered scrubbed (``store_failure``)."""
+
+
+def answer_error(error: Exception, store: StoreConfig) -> Response:
+    """Any error as problem details, as the installed handlers answer it."""
+    if isinstance(error, HTTPException):
+        return http_problem(error)
+    if isinstance(error, LedgerError):
+        return ledger_problem(error)
+    if isinstance(error, DRIVER_ERRORS):
+        return ledger_problem(store_failure(store, error))
+    log_unexpected(error)
+    return unexpected_problem()
+
+
 def install_handlers(app: FastAPI, store: StoreConfig) -> None:
     """Answer every error as problem details (``store`` scrubs driver failures)."""
 
     async def on_problem(_: Request, error: Exception) -> Response:
         assert isinstance(error, HTTPException)  # noqa: S101 - registered for it
-        errors = getattr(error, "errors", None)
-        if errors is None:
-            errors = [problem(_status_rule(error.status_code), str(error.detail))]
-        return problem_response(error.status_code, str(error.detail), errors, error.headers)
+        return http_problem(error)
 
     async def on_ledger(_: Request, error: Exception) -> Response:
         assert isinstance(error, LedgerError)  # noqa: S101 - registered for it
@@ -173,7 +194,7 @@ def install_handlers(app: FastAPI, store: StoreConfig) -> None:
     app.add_exception_handler(HTTPException, on_problem)
     app.add_exception_handler(LedgerError, on_ledger)
     app.add_exception_handler(RequestValidationError, on_validation)
-    for driver in (PersistenceError, psycopg.Error, sqlite3.Error):
+    for driver in DRIVER_ERRORS:
         app.add_exception_handler(driver, on_driver)
     app.add_exception_handler(Exception, on_unexpected)
 

@@ -82,7 +82,7 @@ def request_lines(body: bytes, content_type: str) -> list[Line]:
     return [i if isinstance(i, dict) else orjson.dumps(i) for i in items]
 
 
-def _as_mapping(line: Line) -> Mapping[str, Any] | None:
+def as_mapping(line: Line) -> Mapping[str, Any] | None:
     if isinstance(line, Mapping):
         return line
     try:
@@ -106,7 +106,7 @@ def router(service: Service) -> APIRouter:
     ) -> Response:
         lines = request_lines(await request.body(), request.headers.get("content-type", NDJSON))
         if principal.types is not None or principal.sources is not None:
-            refuse_lines(principal, [_as_mapping(line) for line in lines])
+            refuse_lines(principal, [as_mapping(line) for line in lines])
         answer = await asyncio.wrap_future(service.writer.append(lines))
         return json_answer(answer)
 

@@ -3,7 +3,9 @@
 Each second it calls the sealing policy's ``tick`` (which seals when something
 committed and the interval has passed) and catches the views up in steps of
 ``CATCH_UP_STEP`` events, so a service that is only written to stays ready and
-its reads stay quick. At stop the writer has finished; the policy seals what is pending.
+its reads stay quick; when a process of their own keeps the views caught up
+(``views_process``, PostgreSQL), the timer only reports their lag. At stop the
+writer has finished; the policy seals what is pending.
 """
 
 from __future__ import annotations
@@ -26,8 +28,11 @@ class SealTimer:
     The writer's commits never seal (``SealPolicy.on_commit`` off): the timer does.
     """
 
-    def __init__(self, gate: Gate, metrics: Metrics, *, every: float) -> None:
+    def __init__(
+        self, gate: Gate, metrics: Metrics, *, every: float, views_elsewhere: bool = False
+    ) -> None:
         self._gate = gate
+        self._views_elsewhere = views_elsewhere
         gate.core.policy.on_commit = False
         self._metrics = metrics
         self._every = every if 0 < every < 1 else 1.0
@@ -73,6 +78,9 @@ class SealTimer:
         A read catches up too (read-your-writes), so keeping the lag small here keeps
         reads quick; one long catch-up under the gate would stall every commit.
         """
+        if self._views_elsewhere:  # a process of their own catches them up
+            self._metrics.lag.set(self._gate.lag())
+            return
         while not self._stop.is_set():
             lag = self._gate.catch_up_step(CATCH_UP_STEP)
             self._metrics.lag.set(max(0, lag - CATCH_UP_STEP))

@@ -18,6 +18,7 @@ import uvicorn
 from ledger.bootstrap import Core
 from ledger.service.app import create_app
 from ledger.service.settings import ServiceSettings
+from ledger.service.views_process import ViewsProcess
 
 
 class _Server(uvicorn.Server):
@@ -64,10 +65,18 @@ def _settle_garbage_collector() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
-def run(core: Core, settings: ServiceSettings, announce: Callable[[str, int], None]) -> None:
-    """Serve ``core`` until SIGINT or SIGTERM; ``announce(host, port)`` once it listens."""
+def run(
+    core: Core,
+    settings: ServiceSettings,
+    announce: Callable[[str, int], None],
+    views: ViewsProcess | None = None,
+) -> None:
+    """Serve ``core`` until SIGINT or SIGTERM; ``announce(host, port)`` once it listens.
+
+    ``views``: the child process that keeps a PostgreSQL store's views caught up.
+    """
     config = uvicorn.Config(
-        create_app(core, settings), host=settings.host, port=settings.port,
+        create_app(core, settings, views=views), host=settings.host, port=settings.port,
         log_level="warning", access_log=False, lifespan="on",
     )  # fmt: skip
     _settle_garbage_collector()

@@ -21,6 +21,8 @@ class ServiceSettings:
         group_max_lines: how many lines one group commit takes at most.
         seal_every: seconds between seals of what was written (a timer seals).
         ready_lag: events the views may lag behind the log while still ready.
+        lean_append: answer ``POST /v1/events`` beside the framework (``lean_append``);
+            off, the FastAPI route answers it (the same answers, more Python each).
     """
 
     host: str = "127.0.0.1"
@@ -32,3 +34,4 @@ class ServiceSettings:
     group_max_lines: int = 5000
     seal_every: float = 1.0
     ready_lag: int = 10_000
+    lean_append: bool = True

@@ -107,3 +107,53 @@ def test_a_served_ledger_appends_answers_refuses_and_stops_sealed(
         ("/v1/events", 200), ("/v1/subjects/{ref}/basis", 200), ("/v1/events", 403),
         ("/v1/log/checkpoint", 200),
     ]  # fmt: skip
+
+
+def _children(pid: int) -> set[int]:
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False)
+    return {int(p) for p in found.stdout.split()}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = open(f"/proc/{pid}/stat", encoding="ascii").read()  # noqa: SIM115
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended
+
+
+def test_a_served_ledger_keeps_its_views_caught_up_without_being_read(
+    served: tuple[subprocess.Popen[bytes], str, dict[str, str]],
+) -> None:
+    _, base, tokens = served
+    lines = b"".join(
+        orjson.dumps(x) + b"\n" for x in (subject_registered("C-2"), contract_started("C-2"))
+    )
+    with httpx.Client(base_url=base, timeout=10) as http:
+        appended = http.post("/v1/events", content=lines, headers=bearer(tokens["service"]))
+        assert appended.status_code == 200, appended.text
+        deadline = time.monotonic() + 15
+        while (ready := http.get("/readyz").json())["projection_lag"] and (
+            time.monotonic() < deadline
+        ):
+            time.sleep(0.2)
+    assert ready == {"status": "ready", "projection_lag": 0}
+
+
+@pytest.mark.postgres
+def test_a_killed_service_leaves_no_views_process_behind(
+    served: tuple[subprocess.Popen[bytes], str, dict[str, str]], store_url: str
+) -> None:
+    if not store_url.startswith("postgresql"):
+        pytest.skip("SQLite's views are caught up in the service's own process")
+    process, _, _ = served
+    deadline = time.monotonic() + 15
+    while not (children := _children(process.pid)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert children, "the service started no views process"
+    process.kill()
+    process.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(c) for c in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(c) for c in children)
