@@ -16,6 +16,7 @@ from ledger.cli.common import (
     Io,
     command,
     open_from,
+    positive,
     problem,
     progress_bar,
 )
@@ -142,9 +143,9 @@ def cmd_prove(args: argparse.Namespace, io: Io) -> int:
     core = open_from(args)
     try:
         if args.consistency is not None:
-            io.json(prove_consistency(core.sealer, args.consistency))
+            io.json(prove_consistency(core.sealer, args.consistency, args.size))
         elif args.position is not None:
-            io.json(prove_inclusion(core.sealer, args.position))
+            io.json(prove_inclusion(core.sealer, args.position, args.size))
         else:
             msg = "give a POSITION or --consistency OLD_SIZE"
             raise ConfigurationError(msg)
@@ -239,6 +240,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     prove.add_argument(
         "--consistency", type=int, metavar="OLD_SIZE",
         help="prove that the latest checkpoint extends the checkpoint of this size instead",
+    )  # fmt: skip
+    prove.add_argument(
+        "--size", type=positive, metavar="SIZE",
+        help="prove against the signed checkpoint of this size (one you hold) instead of the"
+        " latest; with --consistency, the newer checkpoint's size",
     )  # fmt: skip
     check = command(sub, "verify-proof", cmd_verify_proof, common)
     check.add_argument("file", help="a proof document written by prove")

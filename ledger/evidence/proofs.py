@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ledger.errors import ConfigurationError, NotFound
-from ledger.evidence.sealing import Sealer, b64
+from ledger.evidence.sealing import Sealer, SignedCheckpoint, b64
 from ledger.integrity.verifier import CONSISTENCY_FORMAT, INCLUSION_FORMAT, stored_event_leaf
 from ledger.persistence.mapper import as_uuid, stored_leaf
 
@@ -66,18 +66,39 @@ def stored_event_check(sealer: Sealer, document: dict[str, Any]) -> list[str]:
     return []
 
 
-def prove_inclusion(sealer: Sealer, position: int) -> dict[str, Any]:
-    """An inclusion proof of the event at ``position`` in the latest checkpoint."""
+def _signed(sealer: Sealer, size: int) -> SignedCheckpoint:
+    """The signed checkpoint of ``size`` (NotFound naming the sizes there are)."""
+    checkpoints = {c.size: c for c in sealer.checkpoints()}
+    found = checkpoints.get(size)
+    if found is None:
+        msg = f"no checkpoint of size {size}; sizes: {sorted(checkpoints)}"
+        raise NotFound(msg)
+    return found
+
+
+def prove_inclusion(sealer: Sealer, position: int, size: int | None = None) -> dict[str, Any]:
+    """An inclusion proof of the event at ``position`` in the latest checkpoint.
+
+    ``size``: in the signed checkpoint of that size instead (one an auditor already
+    holds), which must cover the position.
+    """
     ledger = sealer.ledger
     (stored,) = ledger.ledger_recorder.select_at_positions([position]) or (None,)
     if stored is None:
         msg = f"no event at position {position}"
         raise NotFound(msg)
     index = sealer.leaf_index(position)
-    checkpoint = sealer.latest()
-    if index is None or checkpoint is None or index >= checkpoint.size:
-        checkpoint = sealer.seal()
-        index = sealer.leaf_index(position)
+    if size is not None:
+        checkpoint = _signed(sealer, size)
+        if index is None or index >= checkpoint.size:
+            msg = f"position {position} is not in the checkpoint of size {size}"
+            raise NotFound(msg)
+    else:
+        latest = sealer.latest()
+        if index is None or latest is None or index >= latest.size:
+            latest = sealer.seal()
+            index = sealer.leaf_index(position)
+        checkpoint = latest
     assert index is not None  # noqa: S101 - sealed just now
     return {
         "format": INCLUSION_FORMAT,
@@ -91,15 +112,20 @@ def prove_inclusion(sealer: Sealer, position: int) -> dict[str, Any]:
     }
 
 
-def prove_consistency(sealer: Sealer, old_size: int) -> dict[str, Any]:
-    """A consistency proof from the checkpoint of ``old_size`` to the latest one."""
+def prove_consistency(sealer: Sealer, old_size: int, new_size: int | None = None) -> dict[str, Any]:
+    """A consistency proof from the checkpoint of ``old_size`` to the latest one.
+
+    ``new_size``: to the signed checkpoint of that size instead (not older than the first).
+    """
     ledger = sealer.ledger
-    checkpoints = {c.size: c for c in sealer.checkpoints()}
-    old = checkpoints.get(old_size)
-    if old is None:
-        msg = f"no checkpoint of size {old_size}; sizes: {sorted(checkpoints)}"
-        raise NotFound(msg)
-    new = sealer.seal()
+    old = _signed(sealer, old_size)
+    if new_size is None:
+        new = sealer.seal()
+    else:
+        new = _signed(sealer, new_size)
+        if old.size > new.size:
+            msg = f"the checkpoint of size {old_size} is newer than the one of size {new_size}"
+            raise ConfigurationError(msg)
     return {
         "format": CONSISTENCY_FORMAT,
         "old_checkpoint": old.note,

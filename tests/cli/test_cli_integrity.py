@@ -111,6 +111,32 @@ def test_a_proof_travels_to_a_verifier_without_the_store(sealed_log: str, tmp_pa
     assert code == 0
 
 
+def test_proofs_against_a_checkpoint_the_auditor_holds_verify_against_it(
+    sealed_log: str, tmp_path: Path
+) -> None:
+    _, key, _ = run_captured(["public-key", "--store", sealed_log])
+    code, out, _ = run_captured(["prove", "2", "--size", "5", "--store", sealed_log])
+    assert code == 0
+    assert (orjson.loads(out)["tree_size"], orjson.loads(out)["checkpoint"].split("\n")[1]) == (
+        5, "5",
+    )  # fmt: skip
+    (tmp_path / "inclusion.json").write_text(out, encoding="utf-8")
+    code, out, _ = run_captured(
+        ["prove", "--consistency", "3", "--size", "5", "--store", sealed_log]
+    )
+    assert code == 0
+    assert orjson.loads(out)["new_checkpoint"].split("\n")[1] == "5"
+    (tmp_path / "consistency.json").write_text(out, encoding="utf-8")
+    for name in ("inclusion.json", "consistency.json"):
+        code, _, _ = run_captured(
+            ["verify-proof", str(tmp_path / name), "--public-key", key.strip()]
+        )
+        assert code == 0
+    code, _, err = run_captured(["prove", "2", "--size", "4", "--store", sealed_log])
+    assert code != 0
+    assert "no checkpoint of size 4; sizes: [1, 3, 5, 7]" in err
+
+
 def test_a_proof_that_fails_names_its_rule(sealed_log: str, tmp_path: Path) -> None:
     _, out, _ = run_captured(["prove", "4", "--store", sealed_log])
     proof = orjson.loads(out)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from ledger.appending.application import Ledger
+from ledger.errors import ConfigurationError, NotFound
 from ledger.evidence.proofs import export_log, prove_consistency, prove_inclusion
 from ledger.integrity.checkpoint import generate_signing_key, verifier_key
 from ledger.integrity.verifier import check_consistency, check_export, check_inclusion
@@ -95,3 +96,34 @@ def test_an_exported_log_verifies_without_the_database(
     problems = check_export(folder, key).problems
     assert problems
     assert "positions 10..11" in problems[0]  # checkpoint 9 still matches, 11 does not
+
+
+def test_an_inclusion_proof_against_an_older_checkpoint_verifies_against_that_checkpoint(
+    core, history: Ledger
+) -> None:
+    key = history.verifier_key()
+    proof = prove_inclusion(core.sealer, 4, size=5)
+    assert proof["tree_size"] == 5
+    assert proof["checkpoint"].splitlines()[1] == "5"
+    assert check_inclusion(proof, key) == []
+    latest = prove_inclusion(core.sealer, 4)
+    assert latest["tree_size"] == 15
+    assert latest["audit_path"] != proof["audit_path"]
+
+
+def test_an_inclusion_proof_names_the_sizes_it_can_be_made_against(core, history: Ledger) -> None:
+    with pytest.raises(NotFound, match=r"no checkpoint of size 6; sizes: \[1, 3, 5"):
+        prove_inclusion(core.sealer, 4, size=6)
+    with pytest.raises(NotFound, match="position 8 is not in the checkpoint of size 7"):
+        prove_inclusion(core.sealer, 8, size=7)
+
+
+def test_a_consistency_proof_between_two_older_checkpoints_verifies(core, history: Ledger) -> None:
+    key = history.verifier_key()
+    proof = prove_consistency(core.sealer, 3, new_size=9)
+    assert proof["new_checkpoint"].splitlines()[1] == "9"
+    assert check_consistency(proof, key) == []
+    with pytest.raises(NotFound, match="no checkpoint of size 10"):
+        prove_consistency(core.sealer, 3, new_size=10)
+    with pytest.raises(ConfigurationError, match="size 11 is newer than the one of size 9"):
+        prove_consistency(core.sealer, 11, new_size=9)
