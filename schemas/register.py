@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, model_validator
 from pydantic_core import PydanticCustomError
 
 from schemas.base import (
@@ -41,6 +42,94 @@ the reserved EA). Not in it: the overseas countries and territories of Annex II 
 (Greenland GL, Saint Barthelemy BL, New Caledonia NC, ...), the Faroe Islands FO
 (Art. 355(5)(a)), and Svalbard and Jan Mayen SJ (EEA Agreement, Protocol 40: not
 Svalbard), which need a transfer ground."""
+
+
+def _absent(value: object) -> bool:
+    """Leave an optional field added later out of a definition's dump when it is not given.
+
+    A definition without it (a notice stored before the field existed) then dumps, and
+    so stores and reads back, exactly as before.
+    """
+    return value is None
+
+
+LanguageCode = Annotated[
+    str,
+    Field(pattern=r"^[a-z]{2,3}$", description="An ISO 639 language code: en, fi, sv."),
+]
+"""A language a label is written in (lower case, two or three letters)."""
+
+Labels = Annotated[
+    dict[LanguageCode, Text],
+    Field(
+        min_length=1,
+        description=(
+            "The same words in several languages, by ISO 639 code:"
+            ' { en = "Billing", fi = "Laskutus" }.'
+        ),
+    ),
+]
+"""Readable names or sentences for the access package, one per language."""
+
+DpvIri = Annotated[
+    str,
+    Field(
+        pattern=r"^https://w3id\.org/dpv(/[a-z0-9\-]+)*#[A-Za-z0-9][A-Za-z0-9_\-]*$",
+        max_length=200,
+        examples=["https://w3id.org/dpv#ServiceProvision", "https://w3id.org/dpv/pd#Name"],
+    ),
+]
+"""A concept of the W3C Data Privacy Vocabulary or one of its extensions (dpv-pd, ...)."""
+
+DpvConcepts = tuple[DpvIri, ...]
+
+_ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]{0,29}(/[A-Za-z0-9][A-Za-z0-9_+\-]{0,29}){0,2}")
+"""An IANA zone's shape (used with ``fullmatch``): Europe/Helsinki, UTC, America/Port-au-Prince."""
+
+
+def _check_time_zone(value: str, info: ValidationInfo) -> str:
+    """An IANA time zone name this machine knows; a stored notice is read as written."""
+    if (info.context or {}).get("recorded"):
+        return value
+    if _ZONE_NAME.fullmatch(value) is None:
+        raise PydanticCustomError(
+            "invalid_time_zone", "must be an IANA time zone name such as Europe/Helsinki"
+        )
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise PydanticCustomError(
+            "unknown_time_zone",
+            "is not a zone of the IANA time zone database (e.g. Europe/Helsinki)",
+        ) from None
+    return value
+
+
+TimeZone = Annotated[str, AfterValidator(_check_time_zone), Field(examples=["Europe/Helsinki"])]
+"""An IANA time zone name, checked with ``zoneinfo``."""
+
+LogicKey = Annotated[str, Field(min_length=1, max_length=200), printable(free_text=False)]
+"""The ``logic`` an AutomatedDecisionMade line names (a model or rule set id)."""
+
+
+def _optional(description: str, **extra: Any) -> Any:
+    """An optional field added after the contract: absent from dumps when not given."""
+    return Field(None, description=description, exclude_if=_absent, **extra)
+
+
+LABEL_DOC = "Readable name per language for the access package; absent: the description."
+DPV_DOC = "W3C DPV concepts this stands for (IRIs), given beside the id in exports."
+
+
+class Logic(Frozen):
+    """Meaningful information about the logic involved (GDPR Art. 13(2)(f), 15(1)(h))."""
+
+    explanation: Labels = Field(
+        description="How it works: which data it uses and what decides, per language."
+    )
+    consequences: Labels | None = _optional(
+        "The significance and the envisaged consequences for the person, per language."
+    )
 
 
 class LegalBasis(StrEnum):
@@ -134,6 +223,8 @@ class Purpose(Frozen):
         ),
     )
     note: Text | None = None
+    label: Labels | None = _optional(LABEL_DOC)
+    dpv: DpvConcepts | None = _optional(DPV_DOC)
 
 
 class Category(Frozen):
@@ -146,6 +237,24 @@ class Category(Frozen):
     controller: BusinessId | None = Field(
         None, description="The controller the data belongs to, if only one."
     )
+    label: Labels | None = _optional(LABEL_DOC)
+    field_labels: dict[Code, Labels] | None = _optional(
+        "Readable names of the fields per language; a field without one is shown by its"
+        " name in words, a label for a field the category lacks is not shown."
+    )
+    dpv: DpvConcepts | None = _optional(DPV_DOC)
+    logic: Logic | None = _optional(
+        "For a derived category (profiles): how it is built and what it means for the"
+        " person (GDPR Art. 15(1)(h))."
+    )
+
+    @model_validator(mode="after")
+    def _logic_only_when_derived(self) -> Self:
+        if self.logic is not None and not self.derived:
+            raise PydanticCustomError(
+                "logic_not_derived", "only a derived category may state its logic"
+            )
+        return self
 
 
 class Source(Frozen):
@@ -153,6 +262,8 @@ class Source(Frozen):
 
     id: Code
     description: Text
+    label: Labels | None = _optional(LABEL_DOC)
+    dpv: DpvConcepts | None = _optional(DPV_DOC)
 
 
 class Recipient(Frozen):
@@ -164,6 +275,7 @@ class Recipient(Frozen):
     country: CountryCode
     purposes: tuple[Code, ...] = Field(min_length=1)
     safeguard: Safeguard | None = None
+    label: Labels | None = _optional("The recipient's name per language; absent: the name.")
 
     @model_validator(mode="after")
     def _transfer_needs_safeguard(self) -> Self:
@@ -191,6 +303,7 @@ class RetentionRule(Frozen):
     )
     legal_reference: Text | None = None
     statement: Text
+    label: Labels | None = _optional("The statement per language; absent: the statement.")
 
     @model_validator(mode="after")
     def _period_parses(self) -> Self:
@@ -220,6 +333,20 @@ class AutomatedDecisions(Frozen):
 
     exists: bool
     statement: Text
+    label: Labels | None = _optional("The statement per language; absent: the statement.")
+    logic: dict[LogicKey, Logic] | None = _optional(
+        "Meaningful information about the logic of each automated decision (GDPR"
+        " Art. 15(1)(h)), by the `logic` its AutomatedDecisionMade lines name."
+    )
+
+    @model_validator(mode="after")
+    def _logic_needs_decisions(self) -> Self:
+        if self.logic is not None and not self.exists:
+            raise PydanticCustomError(
+                "logic_without_decisions",
+                "logic is stated for automated decisions the register says do not exist",
+            )
+        return self
 
 
 class RegisterDefinition(Frozen):
@@ -242,6 +369,13 @@ class RegisterDefinition(Frozen):
     automated_decisions: AutomatedDecisions
     security: Text | None = None
     rights: tuple[Text, ...] = ()
+    label: Labels | None = _optional("The register's name per language; absent: the name.")
+    time_zone: TimeZone | None = _optional(
+        "The IANA time zone the access package shows times in (e.g. Europe/Helsinki); absent: UTC."
+    )
+    rights_label: dict[LanguageCode, tuple[Text, ...]] | None = _optional(
+        "The rights in other languages, by ISO 639 code; absent for a language: `rights`."
+    )
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Self:

@@ -17,6 +17,7 @@ from ledger.rights.erasure import erase, erasure_answer
 from ledger.rights.key_rotation import rotate_master
 from projections.export.build import build_export
 from projections.export.html import render_html
+from projections.export.words import LANGUAGES
 from projections.retention.apply import retention
 
 
@@ -68,7 +69,7 @@ def cmd_export(args: argparse.Namespace, io: Io) -> int:
         record_cli_read(core.ledger, args.subject, categories, "export", purpose)
     finally:
         core.close()
-    text = render_html(document) if args.format == "html" else io.dumps(document)
+    text = render_html(document, args.lang) if args.format == "html" else io.dumps(document)
     if output is None:
         io.stdout.write(text if args.format == "json" else text + "\n")
     else:
@@ -192,6 +193,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="write to this new file instead of stdout (never the store's or a key's file)",
     )  # fmt: skip
     export.add_argument("--force", action="store_true", help="replace --output if it exists")
+    export.add_argument(
+        "--lang", choices=list(LANGUAGES), metavar="en|fi",
+        help="the page's language with --format html (default: the register's language)",
+    )  # fmt: skip
     purpose_option(export)
 
     keys = group(sub, "keys", "Manage the master key.", common)

@@ -64,7 +64,9 @@ def _chosen(values: dict[str, list[str]], words: Words) -> list[str]:
     return chosen
 
 
-async def _export(service: ServiceLike, signed: Signed, ref: str, purpose: str) -> str:
+async def _export(
+    service: ServiceLike, signed: Signed, ref: str, purpose: str, lang: str | None
+) -> str:
     stated = check_purpose(purpose, field="purpose")
     document = await read(service, lambda v: build_export(v, ref))
     access = Access(
@@ -73,7 +75,7 @@ async def _export(service: ServiceLike, signed: Signed, ref: str, purpose: str) 
         what="export",
     )  # fmt: skip
     await service.write(lambda c: record_accesses(c.ledger, [access]))
-    return render_html(document)
+    return render_html(document, lang)
 
 
 def router(service: ServiceLike, sessions: Sessions) -> APIRouter:
@@ -87,7 +89,9 @@ def router(service: ServiceLike, sessions: Sessions) -> APIRouter:
         if not purpose:
             return html("export.html", session=signed, ref=ref,
                         missing="purpose" in request.query_params)  # fmt: skip
-        return HTMLResponse(await _export(service, signed, ref, purpose), headers=EXPORT_HEADERS)
+        lang = request.query_params.get("lang")  # en or fi; else the register's language
+        page = await _export(service, signed, ref, purpose, lang)
+        return HTMLResponse(page, headers=EXPORT_HEADERS)
 
     @pages.get("/subjects/{ref}/erase")
     async def erase_form(request: Request, ref: str) -> Response:

@@ -11,7 +11,7 @@ these (403).
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
@@ -93,6 +93,10 @@ def router(service: Service) -> APIRouter:
         principal: Annotated[Principal, Depends(allowed(auth, "export"))],
         purpose: Purpose = None,
         format: Literal["json", "html"] = "json",
+        lang: Annotated[
+            Literal["en", "fi"] | None,
+            Query(description="The page's language (html); default: the register's language."),
+        ] = None,
     ) -> Response:
         stated = stated_purpose(purpose)
         document = await run_in_threadpool(gate.read, lambda v: build_export(v, ref))
@@ -101,7 +105,7 @@ def router(service: Service) -> APIRouter:
             purpose=stated,
         )  # fmt: skip
         if format == "html":
-            return HTMLResponse(render_html(document))
+            return HTMLResponse(render_html(document, lang))
         return json_answer(document)
 
     return api

@@ -1,183 +1,104 @@
-"""The access package as a page a person can read (every value escaped)."""
+"""The access package as a page a person can read and print (every value escaped).
+
+In English or Finnish (``lang``; default the register's ``language``), with the
+register's labels instead of ids, durations in words and times to the minute in the
+register's time zone. The sections are in ``held`` (data, sources, purposes,
+consents) and ``sharing`` (recipients, transfers, use, retention, decisions,
+controllers, rights).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from html import escape
 from typing import Any
 
+from projections.export import held, sharing
+from projections.export.markup import Reader, paragraph
+from projections.export.words import language
+
 _STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
+:root { color-scheme: light; }
+body { font-family: system-ui, sans-serif; max-width: 62rem; margin: 2rem auto; padding: 0 1rem;
        color: #1b1b1b; line-height: 1.45; }
+header p { margin: .2rem 0; }
+nav.contents { border: 1px solid #ddd; border-radius: 4px; padding: .5rem 1rem; margin: 1rem 0; }
+nav.contents ol { columns: 2; margin: .3rem 0; }
 table { border-collapse: collapse; width: 100%; margin: .5rem 0 1.5rem; }
 th, td { border: 1px solid #ccc; padding: .3rem .5rem; text-align: left; vertical-align: top; }
 th { background: #f2f2f2; } .muted { color: #666; } h2 { margin-top: 2rem; }
+h3 { margin: 1.2rem 0 .3rem; font-size: 1.05rem; }
+dl { margin: .3rem 0 1rem; } dt { font-weight: 600; } dd { margin: 0 0 .6rem 1rem; }
+@media print {
+  @page { size: A4; margin: 16mm 14mm; }
+  body { max-width: none; margin: 0; padding: 0; font-size: 10pt; }
+  nav.contents { display: none; }
+  a { color: inherit; text-decoration: none; }
+  h2 { margin-top: 1.2rem; break-after: avoid; page-break-after: avoid; }
+  h3 { break-after: avoid; page-break-after: avoid; }
+  thead { display: table-header-group; }
+  tr, li, dd { break-inside: avoid; page-break-inside: avoid; }
+  th { background: #f2f2f2; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+}
 """
 
-
-def _text(value: Any) -> str:
-    if value is None:
-        return '<span class="muted">-</span>'
-    if isinstance(value, list | tuple):
-        return escape(", ".join(str(v) for v in value))
-    return escape(str(value))
-
-
-def _table(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    head = "".join(f"<th>{escape(c)}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{_text(v)}</td>" for v in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+_SECTIONS = (
+    held.data, held.sources, held.purposes, held.consents, sharing.recipients,
+    sharing.transfers, sharing.processing, sharing.retention, sharing.automated,
+    sharing.controllers, sharing.rights,
+)  # fmt: skip
+_ANCHORS = (
+    ("data", "data"), ("sources", "sources"), ("purposes", "purposes"),
+    ("consents", "consents"), ("recipients", "recipients"), ("transfers", "transfers"),
+    ("processing", "processing"), ("retention", "retention"), ("automated", "automated"),
+    ("controllers", "controllers"), ("rights", "rights"),
+)  # fmt: skip
 
 
-def _section(title: str, anchor: str, *parts: str) -> str:
-    return f'<section id="{anchor}"><h2>{escape(title)}</h2>{"".join(parts)}</section>'
+def held_name(doc: dict[str, Any]) -> str | None:
+    """The person's name where the data holds one (a ``name`` field not erased)."""
+    for block in doc["data"].values():
+        value = block["fields"].get("name")
+        if value and not value["erased"] and isinstance(value["value"], str):
+            name = value["value"].strip()
+            if name:
+                return name
+    return None
 
 
-def _data(doc: dict[str, Any]) -> str:
-    rows = [
-        (category, name, "(erased)" if v["erased"] else v["value"], v["source"], v["occurred_at"])
-        for category, block in doc["data"].items()
-        for name, v in block["fields"].items()
-    ]
-    erased = doc["erased_categories"]
-    note = f"<p>Erased categories: {_text(erased)}</p>" if erased else ""
-    return _section(
-        "Your data", "data", _table(["Category", "Field", "Value", "Source", "Since"], rows), note
-    )
+def _header(r: Reader, title: str) -> str:
+    register = r.doc["register"]
+    name = r.words(register.get("label"), register["name"])
+    lines = [
+        r.t("intro", register=name),
+        r.t("reference", ref=r.doc["subject"]),
+        r.t("notice", version=register["notice_version"],
+            since=r.date(register["notice_effective_from"])),
+        r.t("generated", at=r.time(r.doc["generated_at"])),
+        r.t("zone", zone=r.doc.get("time_zone") or "UTC"),
+    ]  # fmt: skip
+    body = "".join(paragraph(line, None if i == 0 else "muted") for i, line in enumerate(lines))
+    return f"<header><h1>{escape(title)}</h1>{body}</header>"
 
 
-def _purposes(doc: dict[str, Any]) -> str:
-    rows = [
-        (
-            p["id"],
-            p["description"],
-            p["allowed_bases"],
-            "; ".join(
-                f"{i['basis']} {i['since'][:10]}..{(i['until'] or 'now')[:10]}"
-                for i in p["timeline"]
-            )
-            or "none",
-            "yes" if p["lawful_now"] else "no",
-        )
-        for p in doc["purposes"]
-    ]
-    columns = ["Purpose", "Description", "Allowed bases", "Bases over time", "Lawful now"]
-    return _section("Purposes and legal bases", "purposes", _table(columns, rows))
+def _contents(r: Reader) -> str:
+    items = "".join(f'<li><a href="#{a}">{escape(r.t(key))}</a></li>' for key, a in _ANCHORS)
+    return f'<nav class="contents" aria-label="{escape(r.t("contents"))}"><ol>{items}</ol></nav>'
 
 
-def _consents(doc: dict[str, Any]) -> str:
-    rows = [
-        (c["purpose"], c["channel"], c["notice_version"], c["granted_at"], c["withdrawn_at"])
-        for c in doc["consents"]
-    ]
-    columns = ["Purpose", "Given through", "Notice version", "Given", "Withdrawn"]
-    objections = [(o["purpose"], o["occurred_at"]) for o in doc["objections"]]
-    return _section(
-        "Consents and objections",
-        "consents",
-        _table(columns, rows),
-        _table(["Objection to", "Made"], objections),
-    )
-
-
-def _recipients(doc: dict[str, Any]) -> str:
-    named = [
-        (
-            r["name"],
-            r["role"],
-            r["country"],
-            r.get("safeguard"),
-            r["purposes"],
-            "yes" if r["received_your_data"] else "no",
-        )
-        for r in doc["recipients"]
-    ]
-    given = [
-        (d["occurred_at"], d["recipient"], d["categories"], d["purpose"])
-        for d in doc["disclosures"]
-    ]
-    return _section(
-        "Recipients and disclosures",
-        "recipients",
-        _table(
-            [
-                "Recipient",
-                "Role",
-                "Country",
-                "Transfer safeguard",
-                "Purposes",
-                "Received your data",
-            ],
-            named,
-        ),
-        _table(["When", "Recipient", "Categories", "Purpose"], given),
-    )
-
-
-def _retention(doc: dict[str, Any]) -> str:
-    rows = [
-        (r["category"], r["period"], r["starts"], r.get("legal_reference"), r["statement"])
-        for r in doc["retention"]
-    ]
-    columns = ["Category", "Period", "Counted from", "Legal reference", "Rule"]
-    return _section("How long your data is kept", "retention", _table(columns, rows))
-
-
-def _controllers(doc: dict[str, Any]) -> str:
-    rows = [
-        (c["name"], c["business_id"], c.get("address"), c.get("phone")) for c in doc["controllers"]
-    ]
-    contact = doc["privacy_contact"]["email"]
-    return _section(
-        "Controllers and contact",
-        "controllers",
-        _table(["Controller", "Business ID", "Address", "Phone"], rows),
-        f"<p>Privacy contact: {escape(contact)}</p>",
-    )
-
-
-def _processing(doc: dict[str, Any]) -> str:
-    done = [
-        (p["occurred_at"], p["activity"], p["categories"], p["purpose"], p.get("controller"))
-        for p in doc.get("processing", [])
-    ]
-    return _section(
-        "How we used your data",
-        "processing",
-        _table(["When", "What", "Categories", "Purpose", "Controller"], done),
-    )
-
-
-def render_html(doc: dict[str, Any]) -> str:
-    """The package as one self-contained HTML page."""
-    automated = doc["automated_decisions"]
-    register = doc["register"]
-    title = f"Personal data held about {doc['subject']}"
+def render_html(doc: dict[str, Any], lang: str | None = None) -> str:
+    """The package as one self-contained, printable HTML page in ``lang`` (en or fi)."""
+    r = Reader(doc, language(lang, doc.get("language")))
+    name = held_name(doc)
+    title = r.t("title", name=name) if name else r.t("title_neutral")
     return "".join(
         [
-            '<!doctype html><html lang="en"><head><meta charset="utf-8">',
+            f'<!doctype html><html lang="{r.lang}"><head><meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
             f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>",
-            f"<h1>{escape(title)}</h1>",
-            f'<p class="muted">{escape(register["name"])}, privacy notice version'
-            f" {escape(register['notice_version'])}; generated {escape(doc['generated_at'])}.</p>",
-            _data(doc),
-            _purposes(doc),
-            _consents(doc),
-            _recipients(doc),
-            _processing(doc),
-            _retention(doc),
-            _section(
-                "Automated decision-making",
-                "automated",
-                f"<p>{escape(automated['statement'])}</p>",
-                f"<p>Decisions recorded about you: {len(automated['recorded'])}</p>",
-            ),
-            _controllers(doc),
-            _section(
-                "Your rights",
-                "rights",
-                "<ul>" + "".join(f"<li>{escape(r)}</li>" for r in doc["rights"]) + "</ul>",
-            ),
-            "</body></html>",
+            _header(r, title),
+            _contents(r),
+            "<main>",
+            *(render(r) for render in _SECTIONS),
+            "</main></body></html>",
         ]
     )
