@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, computed_field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from schemas import dpv
 from schemas.base import Frozen
@@ -40,6 +40,67 @@ class RefusedLine(_WithDpv):
         return dpv.event_type(self.type)
 
 
+class _Keyed(_WithDpv):
+    """A part that was a plain JSON object before it was typed: ``part["key"]`` still reads."""
+
+    def __getitem__(self, key: str) -> Any:
+        """The field (or computed DPV term) ``key``, as the object's key was read before."""
+        if key in type(self).model_fields or key in type(self).model_computed_fields:
+            return getattr(self, key)
+        raise KeyError(key)
+
+
+_RULE_DPV = (
+    "The DPV / DPV GDPR concept the finding rule is about (see schemas.dpv.FINDING_RULES);"
+    " null where none fits: `finding_lifted` (lifting an earlier finding has no DPV"
+    " concept; its `status_dpv` is dpv:Lawful)."
+)
+_STATUS_DPV = (
+    "The compliance status the finding records: dpv:Unlawful (no basis, uninformed"
+    " consent), dpv:ComplianceViolation (the other rules), dpv:Lawful (`finding_lifted`)."
+)
+
+
+class AppendedFinding(_Keyed):
+    """A finding in the append answer: about the line judged (or an earlier use of it)."""
+
+    line: int = Field(description="The call's line the finding belongs to (1-based).")
+    type: str = Field(description="The judged event's type.")
+    subject: str | None
+    rule: str
+    message: str
+    purpose: str | None
+    recipient: str | None
+    revises: int | None = Field(
+        None,
+        description="A late fact re-judged an earlier use: that use's stream version.",
+        exclude_if=lambda v: v is None,
+    )
+    because: str | None = Field(
+        None,
+        description="The type of the late fact (the line) that re-judged the use.",
+        exclude_if=lambda v: v is None,
+    )
+
+    @computed_field(description=_TYPE_DPV)  # type: ignore[prop-decorator]
+    @property
+    def type_dpv(self) -> str | None:
+        """The DPV concept of the judged event's type."""
+        return dpv.event_type(self.type)
+
+    @computed_field(description=_RULE_DPV)  # type: ignore[prop-decorator]
+    @property
+    def rule_dpv(self) -> str | None:
+        """The DPV concept of the finding rule."""
+        return dpv.finding_rule(self.rule)
+
+    @computed_field(description=_STATUS_DPV)  # type: ignore[prop-decorator]
+    @property
+    def status_dpv(self) -> str | None:
+        """The compliance status of the finding."""
+        return dpv.finding_status(self.rule)
+
+
 class CheckpointHead(Frozen):
     """The signed checkpoint taken after a call: tree size and root (hex)."""
 
@@ -53,7 +114,7 @@ class AppendAnswer(Frozen):
     appended: int
     duplicates: int
     last_position: int | None
-    findings: list[dict[str, Any]]
+    findings: list[AppendedFinding]
     committed_lines: int | None = Field(
         None,
         description="With --batch-size, when a batch was refused: lines committed before it.",
@@ -100,11 +161,24 @@ class EvidenceRef(_WithDpv):
     position: int
     type: str
     hash: str = Field(description="RFC 9162 leaf hash (hex) of the event as stored.")
+    withdrawn_by: Literal["subject", "controller", "other"] | None = Field(
+        None,
+        description=(
+            "A ConsentWithdrawn by someone other than the subject (a revocation,"
+            " dpv:ConsentRevoked): who. Absent for other events and for the subject's own"
+            " withdrawal."
+        ),
+        exclude_if=lambda v: v is None,
+    )
 
-    @computed_field(description=_TYPE_DPV)  # type: ignore[prop-decorator]
+    @computed_field(  # type: ignore[prop-decorator]
+        description=_TYPE_DPV + " A ConsentWithdrawn by other than the subject: dpv:ConsentRevoked."
+    )
     @property
     def type_dpv(self) -> str | None:
-        """The DPV concept of the event type."""
+        """The DPV concept of the event type (a revocation is dpv:ConsentRevoked)."""
+        if self.withdrawn_by not in (None, "subject"):
+            return dpv.CONSENT_REVOKED
         return dpv.event_type(self.type)
 
 
@@ -259,6 +333,17 @@ class ConsentAnswer(_WithDpv):
     expires_at: datetime | None
     withdrawn_at: datetime | None
     position: int
+    withdrawn_by: Literal["subject", "controller", "other"] | None = Field(
+        None,
+        description="Who withdrew it (null while not withdrawn): the subject, or not (revoked).",
+    )
+    state: Literal["given", "withdrawn", "expired", "revoked"] = Field(
+        description=(
+            "Its state at the answer's instant (`at`): withdrawn (by the subject) or revoked"
+            " (by anyone else) once withdrawn; expired once `expires_at` is at or before"
+            " the instant and it was not withdrawn before it expired; else given."
+        ),
+    )
 
     @computed_field(description="The DPV GDPR IRI of its lawful basis (Art. 6(1)(a)).")  # type: ignore[prop-decorator]
     @property
@@ -268,14 +353,14 @@ class ConsentAnswer(_WithDpv):
 
     @computed_field(  # type: ignore[prop-decorator]
         description=(
-            "dpv:ConsentWithdrawn once withdrawn, else dpv:ConsentGiven; whether it has"
-            " expired at the answer's instant is told by `expires_at`."
+            "`state` as a DPV consent status: dpv:ConsentGiven, dpv:ConsentWithdrawn,"
+            " dpv:ConsentExpired or dpv:ConsentRevoked."
         )
     )
     @property
     def state_dpv(self) -> str:
-        """The consent's state as a DPV IRI."""
-        return dpv.CONSENT_WITHDRAWN if self.withdrawn_at is not None else dpv.CONSENT_GIVEN
+        """The consent's state at the answer's instant as a DPV IRI."""
+        return dpv.consent_state(self.state)
 
 
 class ObjectionAnswer(_WithDpv):
@@ -323,6 +408,43 @@ class RetentionEntry(Frozen):
     reason: str
 
 
+class HeldAnswer(_Keyed):
+    """A category an erasure could not destroy: a statutory retention rule keeps it."""
+
+    category: str
+    rule: str = Field(description="The retention rule's statement.")
+    legal_reference: str
+    until: str | None = Field(
+        description="When the hold ends (RFC 3339); null while it cannot be known yet.",
+        json_schema_extra={"format": "date-time"},
+    )
+    reason: str = Field(description="Why the hold runs until then (e.g. a contract is running).")
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="What keeps it: a legal obligation, GDPR Art. 6(1)(c) (DPV GDPR)."
+    )
+    @property
+    def basis_dpv(self) -> str:
+        """A statutory hold's lawful basis as a DPV GDPR IRI."""
+        return dpv.LAWFUL_BASES["legal_obligation"]
+
+
+class ErasureAnswer(_Keyed):
+    """``ledger erase`` output."""
+
+    subject: str
+    erased: list[str]
+    held: list[HeldAnswer]
+    reference_removed: bool
+    position: int | None
+
+    @computed_field(description="The processing done: dpv:Erase.")  # type: ignore[prop-decorator]
+    @property
+    def processing_dpv(self) -> str:
+        """Erasure as a DPV processing concept."""
+        return dpv.ERASE
+
+
 class RetentionAnswer(Frozen):
     """``ledger retention --json``."""
 
@@ -330,25 +452,15 @@ class RetentionAnswer(Frozen):
     due: list[RetentionEntry]
     held: list[RetentionEntry]
     kept: list[RetentionEntry] | None = None
-    applied: list[dict[str, Any]] | None = Field(
+    applied: list[ErasureAnswer] | None = Field(
         None, description="With --apply: the erasures made."
     )
-
-
-class ErasureAnswer(Frozen):
-    """``ledger erase`` output."""
-
-    subject: str
-    erased: list[str]
-    held: list[dict[str, Any]]
-    reference_removed: bool
-    position: int | None
 
 
 ANSWERS = (*ANSWERS, BasisAnswer, SubjectAnswer, RetentionAnswer, ErasureAnswer)
 
 
-class FindingAnswer(Frozen):
+class FindingAnswer(_WithDpv):
     """One policy finding with the events behind it."""
 
     position: int = Field(description="The FindingRecorded event's position.")
@@ -362,6 +474,18 @@ class FindingAnswer(Frozen):
     recorded_at: datetime
     event: EvidenceRef = Field(description="The judged event.")
     evidence: list[EvidenceRef]
+
+    @computed_field(description=_RULE_DPV)  # type: ignore[prop-decorator]
+    @property
+    def rule_dpv(self) -> str | None:
+        """The DPV concept of the finding rule."""
+        return dpv.finding_rule(self.rule)
+
+    @computed_field(description=_STATUS_DPV)  # type: ignore[prop-decorator]
+    @property
+    def status_dpv(self) -> str | None:
+        """The compliance status of the finding."""
+        return dpv.finding_status(self.rule)
 
 
 class FindingsAnswer(Frozen):
@@ -471,6 +595,52 @@ class ChangeAnswer(Frozen):
     removed: bool
 
 
+class DerivedAnswer(_Keyed):
+    """A profile derived from a datum's category (a ProfileDerived event)."""
+
+    position: int
+    category: str = Field(description="The derived category.")
+    purpose: str
+    occurred_at: datetime
+
+    @computed_field(description="The DPV processing concept: dpv:Derive.")  # type: ignore[prop-decorator]
+    @property
+    def processing_dpv(self) -> str:
+        """Deriving as a DPV concept."""
+        return dpv.DERIVE
+
+
+class ReceivedAnswer(_Keyed):
+    """A disclosure of a datum's category to a recipient (a DataDisclosed event)."""
+
+    position: int
+    recipient: str
+    purpose: str
+    occurred_at: datetime
+
+    @computed_field(description="The DPV processing concept: dpv:Disclose.")  # type: ignore[prop-decorator]
+    @property
+    def processing_dpv(self) -> str:
+        """A disclosure as a DPV concept."""
+        return dpv.DISCLOSE
+
+
+class ProcessedAnswer(_Keyed):
+    """In-house processing of a datum's category (a DataProcessed event)."""
+
+    position: int
+    purpose: str
+    activity: str
+    controller: str | None
+    occurred_at: datetime
+
+    @computed_field(description="The DPV processing concept: dpv:Use.")  # type: ignore[prop-decorator]
+    @property
+    def processing_dpv(self) -> str:
+        """In-house processing as a DPV concept."""
+        return dpv.USE
+
+
 class DatumLineage(Frozen):
     """Where a datum came from, how it changed, what was derived from it, who received it."""
 
@@ -478,9 +648,9 @@ class DatumLineage(Frozen):
     field: str
     source: str | None
     changes: list[ChangeAnswer]
-    derived: list[dict[str, Any]]
-    received_by: list[dict[str, Any]]
-    processed: list[dict[str, Any]] = Field(
+    derived: list[DerivedAnswer]
+    received_by: list[ReceivedAnswer]
+    processed: list[ProcessedAnswer] = Field(
         default_factory=list,
         description="In-house processing of its category (DataProcessed): purpose, activity.",
     )
@@ -512,7 +682,35 @@ class LineageAnswer(Frozen):
     data: list[DatumLineage]
 
 
-ANSWERS = (*ANSWERS, FindingsAnswer, CheckAnswer, DisclosuresAnswer, LineageAnswer)
+ProvRecords = dict[str, dict[str, Any]]
+"""PROV-JSON records of one kind, by identifier: each a map of attributes."""
+
+
+class ProvLineage(BaseModel):
+    """``ledger lineage --format prov``: the lineage as a W3C PROV-JSON document.
+
+    Entities are data values by category and field (never the values), activities
+    the recording, deriving, disclosing, processing and erasing events, agents the
+    sources, controllers and recipients; each relation kind maps generated ids to its
+    ``prov:`` attributes (https://www.w3.org/submissions/prov-json/).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    prefix: dict[str, str] = Field(description="Namespace prefixes (prov, dpv, ledger, ...).")
+    entity: ProvRecords = Field(default_factory=dict)
+    activity: ProvRecords = Field(default_factory=dict)
+    agent: ProvRecords = Field(default_factory=dict)
+    was_generated_by: ProvRecords | None = Field(None, alias="wasGeneratedBy")
+    used: ProvRecords | None = None
+    was_derived_from: ProvRecords | None = Field(None, alias="wasDerivedFrom")
+    was_attributed_to: ProvRecords | None = Field(None, alias="wasAttributedTo")
+    was_associated_with: ProvRecords | None = Field(None, alias="wasAssociatedWith")
+    was_invalidated_by: ProvRecords | None = Field(None, alias="wasInvalidatedBy")
+    specialization_of: ProvRecords | None = Field(None, alias="specializationOf")
+
+
+ANSWERS = (*ANSWERS, FindingsAnswer, CheckAnswer, DisclosuresAnswer, LineageAnswer, ProvLineage)
 
 
 class OwedEvent(_WithDpv):

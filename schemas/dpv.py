@@ -6,6 +6,8 @@ Namespaces: DPV ``https://w3id.org/dpv#`` and its GDPR extension
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 DPV = "https://w3id.org/dpv#"
 """The DPV namespace."""
 EU_GDPR = "https://w3id.org/dpv/legal/eu/gdpr#"
@@ -82,6 +84,106 @@ SAFEGUARDS: dict[str, str] = {
 TRANSFER = f"{DPV}Transfer"
 DISCLOSE = f"{DPV}Disclose"
 USE = f"{DPV}Use"
+DERIVE = f"{DPV}Derive"
+ERASE = f"{DPV}Erase"
+
+CONSENT_STATES: dict[str, str] = {
+    "given": CONSENT_GIVEN,
+    "withdrawn": CONSENT_WITHDRAWN,
+    "expired": CONSENT_EXPIRED,
+    "revoked": CONSENT_REVOKED,
+}
+"""A consent's state at an instant as a DPV consent status: withdrawn is the subject's
+act (dpv:ConsentWithdrawn), revoked anyone else's (dpv:ConsentRevoked)."""
+
+COMPLIANCE_VIOLATION = f"{DPV}ComplianceViolation"
+UNLAWFUL = f"{DPV}Unlawful"
+LAWFUL = f"{DPV}Lawful"
+
+LAWFULNESS_PRINCIPLE = f"{EU_GDPR}LawfulnessPrinciple"
+PURPOSE_LIMITATION = f"{EU_GDPR}PurposeLimitationPrinciple"
+TRANSPARENCY_PRINCIPLE = f"{EU_GDPR}TransparencyPrinciple"
+DATA_PROCESSING_AGREEMENT = f"{DPV}DataProcessingAgreement"
+UNINFORMED_CONSENT = f"{DPV}UninformedConsent"
+
+
+class RuleTerm(NamedTuple):
+    """The DPV terms of a finding rule: what it is about, the status it finds, and why."""
+
+    concept: str | None
+    status: str
+    note: str
+
+
+FINDING_RULES: dict[str, RuleTerm] = {
+    "disclosure_outside_agreement": RuleTerm(
+        PURPOSE_LIMITATION,
+        COMPLIANCE_VIOLATION,
+        "Disclosed for a purpose or categories the recipient's agreement does not cover:"
+        " purpose limitation, GDPR Art. 5(1)(b).",
+    ),
+    "disclosure_to_ended_recipient": RuleTerm(
+        DATA_PROCESSING_AGREEMENT,
+        COMPLIANCE_VIOLATION,
+        "Disclosed after the recipient's agreement ended: no agreement in force (Art. 28(3)).",
+    ),
+    "disclosure_to_unregistered_recipient": RuleTerm(
+        DATA_PROCESSING_AGREEMENT,
+        COMPLIANCE_VIOLATION,
+        "Disclosed to a recipient with no agreement registered (Art. 28(3)).",
+    ),
+    "no_lawful_basis": RuleTerm(
+        LAWFULNESS_PRINCIPLE,
+        UNLAWFUL,
+        "No basis of Art. 6(1) held at the instant: lawfulness, Art. 5(1)(a).",
+    ),
+    "processing_without_consent": RuleTerm(
+        LAWFUL_BASES["consent"],
+        UNLAWFUL,
+        "The purpose rests on consent (Art. 6(1)(a)) and none held at the instant.",
+    ),
+    "automated_decision_not_in_notice": RuleTerm(
+        TRANSPARENCY_PRINCIPLE,
+        COMPLIANCE_VIOLATION,
+        "An automated decision while the notice says there are none: transparency,"
+        " Art. 5(1)(a), 13(2)(f).",
+    ),
+    "erased_data_used": RuleTerm(
+        RIGHTS["erasure"],
+        COMPLIANCE_VIOLATION,
+        "Data erased on an Art. 17 request was used afterwards.",
+    ),
+    "held_data_used_outside_hold": RuleTerm(
+        PURPOSE_LIMITATION,
+        COMPLIANCE_VIOLATION,
+        "Data kept only for a statutory hold was used for another purpose: purpose"
+        " limitation, Art. 5(1)(b).",
+    ),
+    "data_recorded_after_erasure": RuleTerm(
+        RIGHTS["erasure"],
+        COMPLIANCE_VIOLATION,
+        "Personal data recorded after an Art. 17 erasure request, with no new basis since.",
+    ),
+    "consent_under_wrong_notice": RuleTerm(
+        UNINFORMED_CONSENT,
+        UNLAWFUL,
+        "A consent naming a notice version not in force at its grant is not informed"
+        " (Art. 4(11), 7(1)): no basis.",
+    ),
+    "processing_while_restricted": RuleTerm(
+        RIGHTS["restriction"],
+        COMPLIANCE_VIOLATION,
+        "Processing of a category restricted under Art. 18 beyond storing it.",
+    ),
+    "finding_lifted": RuleTerm(
+        None,
+        LAWFUL,
+        "No DPV concept names withdrawing an earlier finding: a late grant made the use"
+        " lawful, so its status is dpv:Lawful and its concept null.",
+    ),
+}
+"""Each finding rule (ARCHITECTURE.md, "Finding rules") as its nearest DPV / DPV GDPR
+concept; ``concept`` None where none fits, with the reason in ``note``."""
 
 
 def basis(basis_id: str) -> str | None:
@@ -97,3 +199,20 @@ def event_type(type_id: str | None) -> str | None:
 def purpose_concepts(*, direct_marketing: bool) -> list[str]:
     """The DPV purpose concepts of a register purpose."""
     return [DIRECT_MARKETING] if direct_marketing else [SERVICE_PROVISION]
+
+
+def consent_state(state: str) -> str:
+    """The DPV consent status of a consent state (given, withdrawn, expired, revoked)."""
+    return CONSENT_STATES[state]
+
+
+def finding_rule(rule: str) -> str | None:
+    """The DPV concept a finding rule is about, or None where none fits (or unknown)."""
+    term = FINDING_RULES.get(rule)
+    return None if term is None else term.concept
+
+
+def finding_status(rule: str) -> str | None:
+    """The compliance status a finding of ``rule`` records, or None for an unknown rule."""
+    term = FINDING_RULES.get(rule)
+    return None if term is None else term.status

@@ -62,6 +62,15 @@ def _absent(value: object) -> bool:
     return value is None
 
 
+Withdrawer = Literal["subject", "controller", "other"]
+"""Who withdrew a consent: the subject (withdrawn) or anyone else (revoked)."""
+
+
+def _by_subject(value: object) -> bool:
+    """Leave the default withdrawer out of the stored data (older lines store as before)."""
+    return value == "subject"
+
+
 class SubjectRegisteredData(Frozen):
     """A data subject enters the register under a controller."""
 
@@ -133,6 +142,16 @@ class ConsentWithdrawnData(Frozen):
     purpose: Code
     channel: Code
     controller: BusinessId | None = Field(None, description=ADDRESSED_DOC, exclude_if=_absent)
+    withdrawn_by: Withdrawer = Field(
+        "subject",
+        description=(
+            "Who withdrew it: `subject` (the data subject, or someone acting for them:"
+            " dpv:ConsentWithdrawn), `controller` or `other` (another party, e.g. an"
+            " authority: dpv:ConsentRevoked). Lawfulness is the same either way: the"
+            " consent ends at occurred_at."
+        ),
+        exclude_if=_by_subject,
+    )
 
 
 class ObjectionRecordedData(Frozen):

@@ -55,6 +55,7 @@ from ledger.domain.findings import (
 )
 from ledger.domain.register import NoticeHistory
 from ledger.persistence.mapper import PydanticMapper, as_uuid
+from schemas import dpv
 from schemas import events as ev
 
 if TYPE_CHECKING:
@@ -221,15 +222,23 @@ class Judged:
     because: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """The append output's shape (a revision adds ``revises`` and ``because``)."""
+        """The append output's shape (a revision adds ``revises`` and ``because``).
+
+        With the DPV terms of ``schemas.answers.AppendedFinding`` (issue 15, additive).
+        """
+        rule = self.finding.rule
         out = {
             "line": self.number, "type": self.type, "subject": self.subject,
-            "rule": self.finding.rule, "message": self.finding.message,
+            "rule": rule, "message": self.finding.message,
             "purpose": self.finding.purpose, "recipient": self.finding.recipient,
         }  # fmt: skip
         if self.because is not None:
             out |= {"revises": self.version, "because": self.because}
-        return out
+        return out | {
+            "type_dpv": dpv.event_type(self.type),
+            "rule_dpv": dpv.finding_rule(rule),
+            "status_dpv": dpv.finding_status(rule),
+        }
 
 
 class Judge:

@@ -71,6 +71,9 @@ class Fact:
     contract: str | None = None
     notice_version: str | None = None
     expires_at: datetime | None = None
+    withdrawn_by: str | None = None
+    """A ConsentWithdrawn's withdrawer (None: the subject). Lawfulness ignores it: a
+    revocation by anyone else ends a consent exactly as the subject's withdrawal does."""
 
     def counts_for(self, controller: str) -> bool:
         """Whether the fact concerns this controller (no controller: every controller)."""
@@ -83,6 +86,13 @@ class Evidence:
 
     position: int
     type: str
+    withdrawn_by: str | None = None
+    """Who withdrew, for a ConsentWithdrawn that someone else than the subject made."""
+
+
+def evidence_of(fact: Fact) -> Evidence:
+    """The fact as evidence, keeping who withdrew a consent when it was not the subject."""
+    return Evidence(fact.position, fact.type, fact.withdrawn_by)
 
 
 @dataclass(slots=True)
@@ -287,11 +297,11 @@ def consent_intervals(
             if not _after(f, grant) or not f.counts_for(controller):
                 continue
             if (f.type == "ConsentWithdrawn" and f.purpose == purpose) or f.type == ERASURE:
-                ends.append((f.occurred_at, Evidence(f.position, f.type)))
+                ends.append((f.occurred_at, evidence_of(f)))
                 break
         stop = next((f for f in ending if _after(f, grant)), None)
         if stop is not None:
-            ends.append((stop.occurred_at, Evidence(stop.position, stop.type)))
+            ends.append((stop.occurred_at, evidence_of(stop)))
         until, ended_by = None, None
         if ends:
             until, ended_by = min(ends, key=lambda e: e[0])
@@ -428,7 +438,7 @@ def _cut_at(intervals: list[Interval], stop: Fact | None) -> list[Interval]:
         if interval.until is not None and interval.until <= stop.occurred_at:
             out.append(interval)
         elif interval.since < stop.occurred_at:
-            ended_by = Evidence(stop.position, stop.type)
+            ended_by = evidence_of(stop)
             out.append(
                 Interval(interval.basis, interval.since, stop.occurred_at,
                          [*interval.evidence, ended_by], interval.controller, ended_by)

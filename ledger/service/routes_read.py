@@ -8,7 +8,7 @@ answers that show decrypted personal data are in ``routes_personal``.
 # No `from __future__ import annotations`: FastAPI reads these annotations at runtime,
 # and they name dependencies built inside `router`.
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
@@ -18,6 +18,7 @@ from ledger.access.roles import Principal
 from ledger.faces.problems import check_problems
 from ledger.service.auth import allowed
 from ledger.service.context import Instant, Service, json_answer
+from ledger.standards.prov import lineage_prov
 from projections.check import check
 from projections.retention.apply import retention
 from schemas.answers import (
@@ -26,6 +27,7 @@ from schemas.answers import (
     DisclosuresAnswer,
     FindingsAnswer,
     LineageAnswer,
+    ProvLineage,
     RetentionAnswer,
     TrailAnswer,
 )
@@ -88,12 +90,26 @@ def router(service: Service) -> APIRouter:
     def trail(ref: str, _: Annotated[Principal, Depends(allowed(auth, "trail"))]) -> Response:
         return json_answer(gate.read(lambda v: v.trail(ref)).model_dump(mode="json"))
 
-    @api.get("/subjects/{ref}/lineage", response_model=LineageAnswer, summary="ledger lineage")
+    @api.get(
+        "/subjects/{ref}/lineage",
+        response_model=LineageAnswer | ProvLineage,
+        summary="ledger lineage [--format prov]",
+        description=(
+            "`format=json` (the default): as `ledger lineage --json`. `format=prov`: as"
+            " `ledger lineage --format prov`, the same lineage as a W3C PROV-JSON document"
+            " (entities, activities, agents; never a value)."
+        ),
+    )
     def lineage(
         ref: str,
         _: Annotated[Principal, Depends(allowed(auth, "lineage"))],
         field: str | None = None,
+        format: Literal["json", "prov"] = "json",
     ) -> Response:
+        if format == "prov":
+            return json_answer(
+                gate.read(lambda v: lineage_prov(v.lineage(ref, field), v.ledger.notices))
+            )
         return json_answer(gate.read(lambda v: v.lineage(ref, field)).model_dump(mode="json"))
 
     @api.get("/findings", response_model=FindingsAnswer, summary="ledger findings")

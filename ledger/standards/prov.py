@@ -32,7 +32,14 @@ from typing import Any
 from urllib.parse import quote
 
 from ledger.domain.register import NoticeHistory
-from schemas.answers import ChangeAnswer, DatumLineage, LineageAnswer
+from schemas.answers import (
+    ChangeAnswer,
+    DatumLineage,
+    DerivedAnswer,
+    LineageAnswer,
+    ProcessedAnswer,
+    ReceivedAnswer,
+)
 
 LEDGER = "urn:ledger:"
 """The namespace of the ledger's own ids (subjects' data, events, sources, ...)."""
@@ -156,16 +163,16 @@ def lineage_prov(answer: LineageAnswer, notices: NoticeHistory) -> Record:
     """The lineage answer as a PROV-JSON document (a dict ready for JSON)."""
     doc = _Document(notices)
     subject = _Subject(doc, answer)
-    derived_at = {row["position"] for d in answer.data for row in d.derived}
+    derived_at = {row.position for d in answer.data for row in d.derived}
     for datum in answer.data:
         _history(doc, subject, datum, derived_at)
     for datum in answer.data:
-        for row in datum.derived:
-            _derivation(doc, subject, datum, row)
-        for row in datum.received_by:
-            _use(doc, subject, datum.category, row, recipient=row["recipient"])
-        for row in datum.processed:
-            _use(doc, subject, datum.category, row)
+        for derived in datum.derived:
+            _derivation(doc, subject, datum, derived)
+        for received in datum.received_by:
+            _use(doc, subject, datum.category, received, recipient=received.recipient)
+        for processed in datum.processed:
+            _use(doc, subject, datum.category, processed)
     return doc.document()
 
 
@@ -213,18 +220,18 @@ def _history(doc: _Document, subject: _Subject, datum: DatumLineage, derived_at:
         previous = value
 
 
-def _derivation(doc: _Document, subject: _Subject, datum: DatumLineage, row: Record) -> None:
+def _derivation(doc: _Document, subject: _Subject, datum: DatumLineage, row: DerivedAnswer) -> None:
     """A derived category built (partly) from ``datum``'s category at ``row``'s event."""
-    at, position = row["occurred_at"], row["position"]
-    activity = _activity(doc, position, "deriving", at, purpose=row["purpose"])
+    at, position = _time(row.occurred_at), row.position
+    activity = _activity(doc, position, "deriving", at, purpose=row.purpose)
     used = subject.current(datum.category, at)
-    made = _generated(doc, subject, row["category"], position)
+    made = _generated(doc, subject, row.category, position)
     for entity in used:
         doc.relate("used", activity=activity, entity=entity, time=at)
         for product in made:
             doc.relate("wasDerivedFrom", generatedEntity=product, usedEntity=entity,
                        activity=activity)  # fmt: skip
-    _associate(doc, activity, doc.controllers(row["purpose"], None, at))
+    _associate(doc, activity, doc.controllers(row.purpose, None, at))
 
 
 def _generated(doc: _Document, subject: _Subject, category: str, position: int) -> list[str]:
@@ -248,16 +255,24 @@ def _generated(doc: _Document, subject: _Subject, category: str, position: int) 
 
 
 def _use(
-    doc: _Document, subject: _Subject, category: str, row: Record, *, recipient: str | None = None
+    doc: _Document,
+    subject: _Subject,
+    category: str,
+    row: ReceivedAnswer | ProcessedAnswer,
+    *,
+    recipient: str | None = None,
 ) -> None:
     """A disclosure or in-house processing of a category: what it used, who took part."""
-    at = row["occurred_at"]
+    at = _time(row.occurred_at)
+    what, named = (
+        (row.activity, row.controller) if isinstance(row, ProcessedAnswer) else (None, None)
+    )
     kind = "processing" if recipient is None else "disclosing"
-    activity = _activity(doc, row["position"], kind, at, purpose=row["purpose"],
-                         activity=row.get("activity"), recipient=recipient)  # fmt: skip
+    activity = _activity(doc, row.position, kind, at, purpose=row.purpose, activity=what,
+                         recipient=recipient)  # fmt: skip
     for entity in subject.current(category, at):
         doc.relate("used", activity=activity, entity=entity, time=at)
-    agents = doc.controllers(row["purpose"], row.get("controller"), at)
+    agents = doc.controllers(row.purpose, named, at)
     if recipient is not None:
         agents.append(
             doc.add(

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import ClassVar
 
 from ledger.domain.basis import BASIS_TYPES, ERASURE, RESTRICTION_TYPES
 from ledger.persistence.mapper import RawEvent
 from ledger.persistence.views import Tx
 from projections.base import Projection, micros
+from projections.lawful_basis.columns import drop_if_outdated
 
 
 def _optional_micros(text: str | None) -> int | None:
@@ -33,12 +35,20 @@ class LawfulBasisProjection(Projection):
         "CREATE TABLE IF NOT EXISTS {t}v_basis_facts (subject_id TEXT NOT NULL,"
         " position {bigint} NOT NULL, type TEXT NOT NULL, occurred_at {bigint} NOT NULL,"
         " recorded_at {bigint} NOT NULL, purpose TEXT, controller TEXT, contract TEXT,"
-        " notice_version TEXT, expires_at {bigint}, PRIMARY KEY (subject_id, position))",
+        " notice_version TEXT, expires_at {bigint}, withdrawn_by TEXT,"
+        " PRIMARY KEY (subject_id, position))",
         "CREATE TABLE IF NOT EXISTS {t}v_restrictions (subject_id TEXT NOT NULL,"
         " position {bigint} NOT NULL, type TEXT NOT NULL, occurred_at {bigint} NOT NULL,"
         " recorded_at {bigint} NOT NULL, categories TEXT, controller TEXT,"
         " PRIMARY KEY (subject_id, position))",
     )
+
+    added_columns: ClassVar[dict[str, tuple[str, ...]]] = {"v_basis_facts": ("withdrawn_by",)}
+    """Columns added after stores existed: a table without them is rebuilt (issue 15)."""
+
+    def create(self) -> None:
+        drop_if_outdated(self, self.added_columns)
+        super().create()
 
     def apply(self, tx: Tx, events: Sequence[RawEvent]) -> None:
         rows = []
@@ -57,7 +67,8 @@ class LawfulBasisProjection(Projection):
             rows.append(
                 (e.stream_id.hex, e.position, e.type, micros(e.occurred_at), micros(e.recorded_at),
                  d.get("purpose"), d.get("controller"), d.get("contract"),
-                 d.get("notice_version"), _optional_micros(d.get("expires_at")))
+                 d.get("notice_version"), _optional_micros(d.get("expires_at")),
+                 d.get("withdrawn_by"))
             )  # fmt: skip
         tx.insert("v_basis_facts", rows)
         tx.insert("v_restrictions", restrictions)

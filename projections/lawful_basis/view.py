@@ -16,6 +16,7 @@ from ledger.domain.basis import (
     controllers_of,
     restricted_at,
 )
+from ledger.domain.consent import SUBJECT
 from ledger.domain.register import NoticeHistory, NoticeVersion
 from ledger.errors import InvalidRequest, Rule
 from ledger.persistence.views import ViewStore
@@ -59,6 +60,7 @@ def row_fact(r: Any) -> Fact:
         contract=r["contract"],
         notice_version=r["notice_version"],
         expires_at=None if r["expires_at"] is None else instant(r["expires_at"]),
+        withdrawn_by=r["withdrawn_by"],
     )
 
 
@@ -129,15 +131,16 @@ def _answer_interval(interval: Interval, hashes: HashLookup) -> BasisInterval:
         basis=interval.basis,
         since=interval.since,
         until=interval.until,
-        evidence=[
-            EvidenceRef(position=e.position, type=e.type, hash=hashes[e.position])
-            for e in interval.evidence
-        ],
+        evidence=[_ref(e, hashes) for e in interval.evidence],
         controller=interval.controller,
-        ended_by=None
-        if ended is None
-        else EvidenceRef(position=ended.position, type=ended.type, hash=hashes[ended.position]),
+        ended_by=None if ended is None else _ref(ended, hashes),
     )
+
+
+def _ref(e: Evidence, hashes: HashLookup) -> EvidenceRef:
+    """An event an interval rests on; a revocation names who revoked it."""
+    by = e.withdrawn_by if e.withdrawn_by != SUBJECT else None
+    return EvidenceRef(position=e.position, type=e.type, hash=hashes[e.position], withdrawn_by=by)
 
 
 def get_basis(

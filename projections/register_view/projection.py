@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from ledger.domain.basis import BASIS_TYPES
 from ledger.persistence.mapper import RawEvent
 from ledger.persistence.views import Tx
 from projections.base import Projection, micros
+from projections.lawful_basis.columns import drop_if_outdated
 from projections.lawful_basis.projection import _optional_micros
 
 _FIELD_EVENTS = frozenset({"PersonalDataRecorded", "ProfileDerived"})
@@ -34,11 +35,18 @@ class RegisterViewProjection(Projection):
         " position {bigint} NOT NULL, type TEXT NOT NULL, occurred_at {bigint} NOT NULL,"
         " recorded_at {bigint} NOT NULL, purpose TEXT, controller TEXT, contract TEXT,"
         " metering_point TEXT, channel TEXT, evidence TEXT, notice_version TEXT,"
-        " expires_at {bigint}, PRIMARY KEY (subject_id, position))",
+        " expires_at {bigint}, withdrawn_by TEXT, PRIMARY KEY (subject_id, position))",
         "CREATE TABLE IF NOT EXISTS {t}v_erasures (subject_id TEXT NOT NULL,"
         " position {bigint} NOT NULL, category TEXT NOT NULL, occurred_at {bigint} NOT NULL,"
         " recorded_at {bigint} NOT NULL, PRIMARY KEY (subject_id, position, category))",
     )
+
+    added_columns: ClassVar[dict[str, tuple[str, ...]]] = {"v_relations": ("withdrawn_by",)}
+    """Columns added after stores existed: a table without them is rebuilt (issue 15)."""
+
+    def create(self) -> None:
+        drop_if_outdated(self, self.added_columns)
+        super().create()
 
     def apply(self, tx: Tx, events: Sequence[RawEvent]) -> None:
         subjects: list[tuple[Any, ...]] = []
@@ -70,7 +78,7 @@ class RegisterViewProjection(Projection):
                     (sid, e.position, e.type, *at, d.get("purpose"), d.get("controller"),
                      d.get("contract"), d.get("metering_point"), d.get("channel"),
                      d.get("evidence"), d.get("notice_version"),
-                     _optional_micros(d.get("expires_at")))
+                     _optional_micros(d.get("expires_at")), d.get("withdrawn_by"))
                 )  # fmt: skip
         tx.insert("v_subjects", subjects)
         tx.insert("v_fields", fields)

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from ledger.domain.consent import SUBJECT, consent_state
 from ledger.persistence.views import ViewStore
 from projections.base import instant, micros
 from schemas.answers import (
@@ -86,7 +87,8 @@ def _contracts(rows: list[Any]) -> list[ContractAnswer]:
     return [ContractAnswer(**s) for s in spans.values()]
 
 
-def _consents(rows: list[Any]) -> list[ConsentAnswer]:
+def _consents(rows: list[Any], at: datetime) -> list[ConsentAnswer]:
+    """The consents granted by ``at``, each with its withdrawal and its state at ``at``."""
     out: list[dict[str, Any]] = []
     for r in rows:
         if r["type"] == "ConsentGranted":
@@ -94,12 +96,22 @@ def _consents(rows: list[Any]) -> list[ConsentAnswer]:
                         "evidence": r["evidence"], "notice_version": r["notice_version"],
                         "granted_at": instant(r["occurred_at"]), "position": r["position"],
                         "expires_at": None if r["expires_at"] is None else instant(r["expires_at"]),
-                        "withdrawn_at": None})  # fmt: skip
+                        "withdrawn_at": None, "withdrawn_by": None})  # fmt: skip
         elif r["type"] == "ConsentWithdrawn":
             for consent in out:
                 if consent["purpose"] == r["purpose"] and consent["withdrawn_at"] is None:
                     consent["withdrawn_at"] = instant(r["occurred_at"])
-    return [ConsentAnswer(**c) for c in out]
+                    consent["withdrawn_by"] = r["withdrawn_by"] or SUBJECT
+    return [ConsentAnswer(**c, state=_state(c, at)) for c in out]
+
+
+def _state(consent: dict[str, Any], at: datetime) -> str:
+    return consent_state(
+        at=at,
+        expires_at=consent["expires_at"],
+        withdrawn_at=consent["withdrawn_at"],
+        withdrawn_by=consent["withdrawn_by"],
+    )
 
 
 def get_subject(
@@ -130,7 +142,7 @@ def get_subject(
         registered_at=None if reg is None else instant(reg["occurred_at"]),
         fields=fields,
         contracts=_contracts(relations),
-        consents=_consents(relations),
+        consents=_consents(relations, at),
         objections=[
             ObjectionAnswer(
                 purpose=r["purpose"], occurred_at=instant(r["occurred_at"]), position=r["position"]
