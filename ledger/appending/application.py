@@ -33,7 +33,15 @@ from ledger.appending.batch import (
     digest_idempotency,
     parse_lines,
 )
-from ledger.appending.judging import JUDGED_TYPES, LATE_TYPES, Judge, Judged, finding_data
+from ledger.appending.histories import HistoryCache
+from ledger.appending.judging import (
+    JUDGED_TYPES,
+    LATE_TYPES,
+    Judge,
+    Judged,
+    SubjectHistory,
+    finding_data,
+)
 from ledger.appending.listener import CommitListener, NoListener
 from ledger.appending.outcomes import AppendResult, GroupRequest, Recorded, Written
 from ledger.appending.registry import NOTICE_STREAM, RECIPIENT_STREAM, Registry
@@ -128,6 +136,7 @@ class Ledger(Application[UUID]):
             msg = f"{store.redacted()} is not a ledger: run `ledger init --register FILE` first"
             raise NotInitialised(msg)
         self._registry = Registry()
+        self._histories = HistoryCache()
         self.key_source = master_key
         self._keyring: KeyRing | None = None
         self._index_key: bytes | None = None
@@ -495,12 +504,14 @@ class Ledger(Application[UUID]):
                 if (p.line.type in JUDGED_TYPES or p.line.type in LATE_TYPES) and p.line.subject
             }
         )
+        known, since = self._histories.since(judged)
         found = self.ledger_recorder.prefetch(
             refs,
             [p.key_digest for p in parsed if p.key_digest is not None],
-            judged,
+            list(zip(judged, known, since, strict=True)),
             [NOTICE_STREAM, RECIPIENT_STREAM],
         )
+        histories = self._histories.histories(judged, found.subjects, found.streams, self.mapper)
         self._registry.sync(self.ledger_recorder, self.mapper, heads=found.versions)
         subjects = found.subjects
         deriving = {subjects[p.line.subject] for p in parsed
@@ -520,7 +531,7 @@ class Ledger(Application[UUID]):
         fresh = [p for p in parsed if not p.duplicate]
         if not fresh:
             return Written(parsed, (), (), ())
-        stored, side, judged_, owners = self._to_stored(fresh, registered, found, now)
+        stored, side, judged_, owners = self._to_stored(fresh, registered, found, histories, now)
         try:
             ids = self.ledger_recorder.insert_events(stored, side=side)
         except BaseException:
@@ -575,6 +586,7 @@ class Ledger(Application[UUID]):
         fresh: list[ParsedLine],
         registered: list[tuple[str, UUID]],
         found: Prefetch,
+        histories: dict[UUID, SubjectHistory],
         now: datetime,
     ) -> tuple[list[StoredEvent], SideRows, list[Judged], list[int]]:
         new_ids = {sid for _, sid in registered}
@@ -587,7 +599,7 @@ class Ledger(Application[UUID]):
         stored: list[StoredEvent] = []
         idempotency: list[tuple[bytes, bytes, UUID, int]] = []
         registry = self._registry
-        judge = Judge(found.streams, self.mapper, fresh, registry.notices, registry.agreements)
+        judge = Judge(histories, fresh, registry.notices, registry.agreements)
         judged: list[Judged] = []
         starts: list[int] = []
         for p in fresh:

@@ -19,7 +19,7 @@ late can make such a use lawful: each basis finding of it is lifted by a
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -153,13 +153,17 @@ def erasure(version: int, occurred_at: datetime, data: dict[str, Any]) -> Erasur
 
 
 def read_histories(
-    rows: Iterable[StoredEvent], mapper: PydanticMapper
+    rows: Iterable[StoredEvent],
+    mapper: PydanticMapper,
+    into: Mapping[UUID, SubjectHistory] | None = None,
 ) -> defaultdict[UUID, SubjectHistory]:
     """Basis facts and the last recording time of each category, per stream.
 
     Reads stored states (upcast, values left sealed): nothing personal is opened.
+    ``into``: histories already read up to the rows' versions, extended in place (the
+    rows must come after what they hold, in stream order).
     """
-    out: defaultdict[UUID, SubjectHistory] = defaultdict(SubjectHistory)
+    out: defaultdict[UUID, SubjectHistory] = defaultdict(SubjectHistory, into or {})
     for row in rows:
         if (
             row.topic not in BASIS_TYPES
@@ -246,13 +250,15 @@ class Judge:
 
     def __init__(
         self,
-        streams: Iterable[StoredEvent],
-        mapper: PydanticMapper,
+        histories: Mapping[UUID, SubjectHistory],
         fresh: list[ParsedLine],
         notices: NoticeHistory,
         agreements: Agreements,
     ) -> None:
-        """``streams``: the stored events of (at least) the judged lines' subjects."""
+        """Judge with ``histories``, stored ones of (at least) the judged lines' subjects.
+
+        They are the judge's to change: ``HistoryCache.histories`` gives copies.
+        """
         self.notices = notices
         self.agreements = Agreements({k: list(v) for k, v in agreements.history.items()})
         judged = {
@@ -260,8 +266,9 @@ class Judge:
             for p in fresh
             if (p.line.type in JUDGED_TYPES or p.line.type in LATE_TYPES) and p.subject_id
         }
-        rows = (r for r in streams if as_uuid(r.originator_id) in judged)
-        self.histories = read_histories(rows, mapper)
+        self.histories: defaultdict[UUID, SubjectHistory] = defaultdict(
+            SubjectHistory, {sid: h for sid, h in histories.items() if sid in judged}
+        )
         self.facts: dict[UUID, list[Fact]] = {sid: self.histories[sid].facts for sid in judged}
 
     def observe(self, p: ParsedLine, version: int, now: datetime) -> list[Finding]:

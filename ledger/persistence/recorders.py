@@ -58,6 +58,11 @@ class SideRows:
     shredding: Shredding | None = None
 
 
+JudgedRead = tuple[str, "UUID | None", int]
+"""A judged subject's reference, the stream it was read from before (None: never) and
+the version read to: the prefetch returns only that stream's events past it."""
+
+
 @dataclass(frozen=True, slots=True)
 class Prefetch:
     """Everything one append call reads before it checks, from one round trip."""
@@ -71,7 +76,8 @@ class Prefetch:
     keys: list[KeyRow]
     """Every data key row of the found subjects, destroyed ones included."""
     streams: list[StoredEvent]
-    """Every stored event of the found subjects among ``judged``, in stream order."""
+    """The stored events of the found subjects among ``judged`` past the version each was
+    read to (all of them when never read, or read from another stream), in stream order."""
 
 
 class LedgerRecorder(Protocol):
@@ -96,13 +102,13 @@ class LedgerRecorder(Protocol):
         self,
         refs: Sequence[str],
         digests: Sequence[bytes],
-        judged: Sequence[str],
+        judged: Sequence[JudgedRead],
         streams: Sequence[UUID],
     ) -> Prefetch:
         """What an append reads before it checks, in as few round trips as possible.
 
         Subjects, idempotency digests, stream versions, keys, and the judged
-        subjects' streams.
+        subjects' events past what the caller read of them before.
         """
         ...
 

@@ -14,7 +14,7 @@ from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
 from ledger.persistence import postgres_functions as functions
-from ledger.persistence.recorders import KeyRow, Prefetch, Shredding, SideRows
+from ledger.persistence.recorders import JudgedRead, KeyRow, Prefetch, Shredding, SideRows
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import Notification, StoredEvent
@@ -194,10 +194,10 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         self,
         refs: Sequence[str],
         digests: Sequence[bytes],
-        judged: Sequence[str],
+        judged: Sequence[JudgedRead],
         streams: Sequence[UUID],
     ) -> Prefetch:
-        """Every look-up of a call in one statement (``ledger_prefetch_v1``).
+        """Every look-up of a call in one statement (``ledger_prefetch_v3``).
 
         One round trip, no transaction of its own to open and close: the function
         runs as one statement in autocommit mode, so all five look-ups see one
@@ -210,7 +210,9 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
                 [
                     list(refs) or None,
                     list(digests) or None,
-                    list(judged) or None,
+                    [ref for ref, _, _ in judged] or None,
+                    [known for _, known, _ in judged] or None,
+                    [since for _, _, since in judged] or None,
                     list(streams) or None,
                 ],
                 prepare=True,

@@ -12,7 +12,7 @@ from eventsourcing.persistence import Notification as _Notification
 from eventsourcing.persistence import StoredEvent as _StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
-from ledger.persistence.recorders import KeyRow, Prefetch, Shredding, SideRows
+from ledger.persistence.recorders import JudgedRead, KeyRow, Prefetch, Shredding, SideRows
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import Notification, StoredEvent
@@ -149,7 +149,7 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         self,
         refs: Sequence[str],
         digests: Sequence[bytes],
-        judged: Sequence[str],
+        judged: Sequence[JudgedRead],
         streams: Sequence[UUID],
     ) -> Prefetch:
         """The look-ups in one read transaction: one snapshot, one BEGIN and one end.
@@ -161,13 +161,17 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         with self.datastore.transaction(commit=False) as c:
             subjects = _subjects(c, refs) if refs else {}
             ids = list(subjects.values())
-            judged_ids = [subjects[r] for r in judged if r in subjects]
+            since = {
+                subjects[ref]: version if known == subjects[ref] else 0
+                for ref, known, version in judged
+                if ref in subjects
+            }
             return Prefetch(
                 subjects=subjects,
                 idempotency=_idempotency(c, digests) if digests else {},
                 versions=self._versions(c, [*ids, *streams]),
                 keys=_keys(c, ids) if ids else [],
-                streams=self._streams(c, judged_ids) if judged_ids else [],
+                streams=self._streams_since(c, since) if since else [],
             )
 
     def select_streams(self, ids: Iterable[UUID]) -> list[StoredEvent]:
@@ -183,6 +187,26 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
             _StoredEvent(originator_id=UUID(r[0]), originator_version=r[1], topic=r[2],
                          state=bytes(r[3]))
             for r in _rows_in(c, sql, (i.hex for i in ids))
+        ]  # fmt: skip
+
+    def _streams_since(self, c: SQLiteCursor, since: dict[UUID, int]) -> list[StoredEvent]:
+        """Each stream's events past its version, in stream order (one query)."""
+        rows: list[Any] = []
+        for chunk in _chunks((i.hex, v) for i, v in since.items()):
+            values = ", ".join("(?, ?)" for _ in chunk)
+            sql = (
+                f"WITH j(id, since) AS (VALUES {values})"
+                " SELECT e.originator_id, e.originator_version, e.topic, e.state"
+                f" FROM j JOIN {self.events_table_name} e ON e.originator_id = j.id"
+                " AND e.originator_version > j.since"
+            )
+            c.execute(sql, [x for pair in chunk for x in pair])
+            rows += c.fetchall()
+        rows.sort(key=lambda r: (r[0], r[1]))
+        return [
+            _StoredEvent(originator_id=UUID(r[0]), originator_version=r[1], topic=r[2],
+                         state=bytes(r[3]))
+            for r in rows
         ]  # fmt: skip
 
     def select_refs(self, subject_ids: Iterable[UUID]) -> dict[UUID, str]:

@@ -1,0 +1,113 @@
+"""What the judge knows of each subject's stored stream, kept between calls.
+
+Judging a line (a use, recorded data, a late fact) needs its subject's history:
+basis facts, erasures, restrictions, uses and the findings so far. Reading the
+whole stream on every call made each append cost as much as the subject's past,
+and a service appending for the same customers all day re-read and re-decoded
+the same events each time.
+
+``HistoryCache`` keeps, per subject reference, the history folded from the stored
+events up to a version. A call asks the store only for the events past that
+version (``Prefetch.streams``, filtered by ``since`` in the same statement as the
+other look-ups) and folds them in with the same code that reads a whole stream
+(``read_histories``), so what is known is exactly what a full read would give.
+Only what the store returned is cached, never what a call is about to write: a
+call that is then refused or rolled back leaves nothing behind, and events
+written by this call or by another writer are simply past the cached version next
+time. A reference that now names another stream (erased, then registered again)
+is read from the start. The judge works on copies. At most ``capacity`` subjects
+are kept, the least recently judged dropped first.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from ledger.appending.judging import SubjectHistory, read_histories
+from ledger.persistence.mapper import PydanticMapper, as_uuid
+
+if TYPE_CHECKING:
+    from eventsourcing.persistence import StoredEvent
+
+CAPACITY = 10_000
+"""Subjects whose histories are kept (a few kilobytes each)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    subject_id: UUID
+    version: int
+    history: SubjectHistory
+
+
+def copy_history(history: SubjectHistory) -> SubjectHistory:
+    """A history the judge may change without changing ``history`` (items are frozen)."""
+    return SubjectHistory(
+        list(history.facts), dict(history.last_recorded), list(history.erasures),
+        list(history.restrictions), list(history.uses), set(history.recorded),
+    )  # fmt: skip
+
+
+class HistoryCache:
+    """Judged subjects' histories as far as the store has been read (see the module)."""
+
+    def __init__(self, capacity: int = CAPACITY) -> None:
+        self._capacity = max(0, capacity)
+        self._known: OrderedDict[str, _Known] = OrderedDict()
+
+    def since(self, refs: Sequence[str]) -> tuple[list[UUID | None], list[int]]:
+        """For each reference: the stream it was read from (None: never) and how far."""
+        known = [self._known.get(ref) for ref in refs]
+        return (
+            [None if k is None else k.subject_id for k in known],
+            [0 if k is None else k.version for k in known],
+        )
+
+    def histories(
+        self,
+        refs: Iterable[str],
+        subjects: Mapping[str, UUID],
+        rows: Iterable[StoredEvent],
+        mapper: PydanticMapper,
+    ) -> dict[UUID, SubjectHistory]:
+        """The judged subjects' histories: what was known, with ``rows`` folded in.
+
+        ``rows``: the stored events past each reference's cached version (all of them
+        when the reference now names another stream), in stream order. Returns copies
+        for the judge; the cache keeps the folded originals.
+        """
+        by_stream: dict[UUID, list[StoredEvent]] = {}
+        for row in rows:
+            by_stream.setdefault(as_uuid(row.originator_id), []).append(row)
+        out: dict[UUID, SubjectHistory] = {}
+        for ref in refs:
+            subject_id = subjects.get(ref)
+            if subject_id is None:
+                continue  # not registered yet: nothing stored to know
+            known = self._known.pop(ref, None)
+            if known is not None and known.subject_id != subject_id:
+                known = None  # the reference names another stream now: read from the start
+            new = by_stream.get(subject_id, [])
+            base = SubjectHistory() if known is None else known.history
+            if new:
+                base = read_histories(new, mapper, into={subject_id: base})[subject_id]
+            version = max([0 if known is None else known.version,
+                           *(r.originator_version for r in new)])  # fmt: skip
+            self._remember(ref, _Known(subject_id, version, base))
+            out[subject_id] = copy_history(base)
+        return out
+
+    def _remember(self, ref: str, known: _Known) -> None:
+        if not self._capacity:
+            return
+        self._known[ref] = known
+        while len(self._known) > self._capacity:
+            self._known.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget everything (the next calls read whole streams again)."""
+        self._known.clear()
