@@ -55,7 +55,17 @@ _PYDANTIC_RULES: dict[str, str] = {
     "invalid_character": INVALID_CHARACTER,
 }
 _TYPE_NAME = re.compile(r"[A-Z][A-Za-z0-9]{0,63}")
-_LONG_DIGITS = re.compile(rb"[0-9]{16}")
+_LONG_DIGITS = re.compile(rb"(?:^|[\s:\[,])-?[0-9]{16}")
+"""An integer literal of 16 digits or more: where JSON puts a number (after ``:``, ``[``,
+``,`` or white space), so that digits inside a string (an IBAN, an account number) do
+not send the line to the walk; digits after white space inside a string still do."""
+_MAY_HIDE_CONTROL = re.compile(
+    rb"\\(?:[bfnrt]|u(?:00[01][0-9A-Fa-f]|007[Ff]|[Dd][89A-Fa-f][0-9A-Fa-f]{2}))|\x7f"
+)
+r"""What in JSON text may decode to a character ``check_values`` refuses: a short escape
+(tab and line breaks are refused in names), a ``\u`` escape of a C0 control, DEL or a
+surrogate, or a raw DEL. Matching more (an escaped backslash before such text) only
+walks a line that needed no walk."""
 _INT_DIGITS = 20
 """A JSON integer literal longer than this (sign included) is beyond 64 bits anyway."""
 
@@ -166,16 +176,19 @@ def _value_problems(
     r"""``check_values`` of a line, walked only when its text may hold a problem.
 
     A Python mapping may hold anything and is always walked. In JSON text a control
-    character or a surrogate can only come as a ``\u`` escape (orjson refuses them
-    raw), DEL only raw, and an integer orjson cannot keep exact (it reads one beyond
-    64 bits as a float) only as a run of 16 digits or more: such a line is read
-    again keeping integers exact, so that the number is refused, never rounded.
+    character or a surrogate can only come escaped (orjson refuses them raw): as one
+    of the short escapes ``\b \f \n \r \t`` or as a ``\u`` escape of U+0000-U+001F,
+    U+007F or U+D800-U+DFFF (``_MAY_HIDE_CONTROL``; other ``\u`` escapes, such as
+    the ``\u00e4`` of a Finnish name, cannot); DEL also raw. An integer orjson cannot
+    keep exact (it reads one beyond 64 bits as a float) can only come as a literal of
+    16 digits or more (``_LONG_DIGITS``): such a line is read again keeping integers
+    exact, so that the number is refused, never rounded.
     """
     if isinstance(text, Mapping):
         return check_values(number, kind, raw)
     data = text.encode() if isinstance(text, str) else text
     long_digits = _LONG_DIGITS.search(data) is not None
-    if not (long_digits or b"\\u" in data or b"\x7f" in data):
+    if not (long_digits or _MAY_HIDE_CONTROL.search(data) is not None):
         return []
     problems = check_values(number, kind, raw)  # also bounds the nesting to MAX_DEPTH
     if problems or not long_digits:

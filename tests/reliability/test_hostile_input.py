@@ -143,7 +143,7 @@ CONTROL_LINES: list[tuple[str, str, Any]] = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("character", ["\x00", "\x1b", "\x7f", "\x0b"], ids=repr)
+@pytest.mark.parametrize("character", ["\x00", "\x1b", "\x7f", "\x0b", "\x08", "\x0c"], ids=repr)
 def test_a_control_character_in_any_string_is_refused_with_the_field_named(
     core: Core, subject: str, character: str
 ) -> None:
@@ -152,6 +152,17 @@ def test_a_control_character_in_any_string_is_refused_with_the_field_named(
     for i, (what, field, _) in enumerate(CONTROL_LINES, start=1):
         assert found.get(i) == {(field, "invalid_character")}, what
     read_everything(core, subject)
+
+
+@pytest.mark.parametrize("escape", [b"\\n", b"\\t", b"\\r"], ids=repr)
+def test_a_line_break_sent_as_a_short_escape_in_a_field_name_is_refused(
+    ledger: Ledger, subject: str, escape: bytes
+) -> None:
+    line = orjson.dumps(f.personal_data(subject, {"name": "Aino"}))
+    violations = refused(ledger, line.replace(b'"name"', b'"na' + escape + b'me"'))
+    assert rules_by_line(violations) == {
+        1: {("data.fields.<not shown: 5 characters>", "invalid_character")}
+    }
 
 
 def test_a_nul_in_an_unknown_field_or_type_is_refused_without_echoing_it(
