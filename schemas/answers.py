@@ -437,6 +437,9 @@ class ErasureAnswer(_Keyed):
     held: list[HeldAnswer]
     reference_removed: bool
     position: int | None
+    checkpoint: CheckpointHead | None = Field(
+        None, description="The checkpoint signed last when the answer was given."
+    )
 
     @computed_field(description="The processing done: dpv:Erase.")  # type: ignore[prop-decorator]
     @property

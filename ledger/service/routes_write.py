@@ -24,7 +24,7 @@ from ledger.service.context import Instant, Service, json_answer
 from ledger.service.problems import Problem
 from ledger.service.writer import Line
 from projections.retention.apply import retention
-from schemas.answers import AppendAnswer, CheckpointHead, ErasureAnswer, RetentionAnswer
+from schemas.answers import AppendAnswer, ErasureAnswer, RetentionAnswer
 
 NDJSON = "application/x-ndjson"
 EVENTS_BODY = {
@@ -51,7 +51,6 @@ class SealedAppend(AppendAnswer):
 class SealedErasure(ErasureAnswer):
     """``POST /v1/subjects/{ref}/erasure``: ``ledger erase --json``, with its seal note."""
 
-    checkpoint: CheckpointHead | None = Field(None, description="The checkpoint signed last.")
     sealing_problem: dict[str, Any] | None = Field(
         None, description="The erasure committed but sealing it failed."
     )

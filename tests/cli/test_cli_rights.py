@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import jsonschema
 import orjson
 import pytest
 
@@ -12,6 +13,8 @@ from ledger.persistence.store import parse_store_url
 from schemas.answers import ErasureAnswer
 from tests import factories as f
 from tests.cli.conftest import Append
+
+SCHEMAS = Path(__file__).parents[2] / "schemas" / "json"
 
 
 @pytest.fixture
@@ -30,11 +33,14 @@ def test_erase_reports_what_went_and_seals(customer: str) -> None:
     code, out, err = run_captured(["erase", "C-1", "--reason", "request 17", "--store", customer])
     assert (code, err) == (0, "")
     answer = orjson.loads(out)
-    erasure = ErasureAnswer.model_validate({k: v for k, v in answer.items() if k != "checkpoint"})
+    published = orjson.loads((SCHEMAS / "erasure-answer.schema.json").read_bytes())
+    jsonschema.validate(answer, published)  # the whole answer, its checkpoint too
+    erasure = ErasureAnswer.model_validate(answer)
     assert (sorted(erasure.erased), erasure.held, erasure.reference_removed) == (
         ["cookies", "customer_basic"], [], True,
     )  # fmt: skip
-    assert answer["checkpoint"]["size"] == 5
+    assert erasure.checkpoint is not None
+    assert erasure.checkpoint.size == answer["checkpoint"]["size"] == 5
     code, _, err = run_captured(["subject", "C-1", "--store", customer])
     assert (code, err) == (4, "ledger: no subject is registered under reference 'C-1'\n")
     code, out, _ = run_captured(["verify", "--store", customer])
