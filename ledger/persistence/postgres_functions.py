@@ -18,13 +18,16 @@ statement in autocommit mode: its own transaction, one round trip, one message.
     statistics (autovacuum off, or not yet run) the planner's cost estimate of a large
     log passes ``jit_above_cost`` and every call paid for compiling (15 ms a call at 1M
     events, against 1 ms at 100k; 1.5 ms with JIT off).
-``ledger_append_v2``
+``ledger_append_v3``
     one call's rows: takes the events table's EXCLUSIVE lock (so positions
     commit in the order they are issued, as the library's recorder does), sends
     the library's NOTIFY, inserts subjects, idempotency digests, data keys and
     the events, and returns the events' positions. A uniqueness violation in
     any of them aborts the whole statement, so nothing of the call is stored.
-    JIT off too (v2: v1 lacked it).
+    JIT off too (v2: v1 lacked it). The wait for the lock is bounded by the
+    session's ``lock_timeout`` (``LEDGER_LOCK_TIMEOUT``, set on every connection:
+    ``LedgerPostgresFactory``); v2 set ``SET LOCAL lock_timeout`` to what the store
+    had when the function was made, 0 (no bound) unless configured at ``init``.
 
 The names carry a version: a later change to a body gets a new name, so an old
 process never calls a body it does not expect. ``CREATE OR REPLACE`` makes
@@ -34,10 +37,10 @@ opened (``PostgresLedgerRecorder.has_ledger_tables``).
 
 from __future__ import annotations
 
-from psycopg.sql import SQL, Composed, Identifier, Literal
+from psycopg.sql import SQL, Composed, Identifier
 
 PREFETCH = "ledger_prefetch_v3"
-APPEND = "ledger_append_v2"
+APPEND = "ledger_append_v3"
 
 _PREFETCH_BODY = """
 CREATE OR REPLACE FUNCTION {schema}.{prefetch}(
@@ -98,7 +101,6 @@ LANGUAGE plpgsql
 SET jit = off
 AS $body$
 BEGIN
-    SET LOCAL lock_timeout = {lock_timeout};
     LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE;
     NOTIFY {channel};
     INSERT INTO {schema}.ledger_subjects (ref, subject_id, registered_at)
@@ -119,7 +121,7 @@ $body$
 """
 
 
-def create_statements(schema: str, table: str, channel: str, lock_timeout: int) -> list[Composed]:
+def create_statements(schema: str, table: str, channel: str) -> list[Composed]:
     """The statements that install (or replace) both functions in a schema."""
     names = {
         "schema": Identifier(schema),
@@ -127,7 +129,6 @@ def create_statements(schema: str, table: str, channel: str, lock_timeout: int) 
         "prefetch": Identifier(PREFETCH),
         "append": Identifier(APPEND),
         "channel": Identifier(channel),
-        "lock_timeout": Literal(f"{lock_timeout}s"),
     }
     return [SQL(_PREFETCH_BODY).format(**names), SQL(_APPEND_BODY).format(**names)]
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.persistence import InterfaceError, OperationalError, PersistenceError
 from eventsourcing.persistence import Notification as _Notification
 from eventsourcing.persistence import StoredEvent as _StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
@@ -21,6 +21,21 @@ if TYPE_CHECKING:
     from eventsourcing.postgres import PostgresDatastore
     from psycopg import Cursor
     from psycopg.rows import DictRow
+
+
+LOCK_NOT_AVAILABLE = "55P03"
+"""PostgreSQL's SQLSTATE when ``lock_timeout`` passed while waiting for a lock."""
+
+
+class LockWaitExceeded(PersistenceError):
+    """The events table's lock was not granted within the lock timeout (not retried)."""
+
+
+def _sqlstate(error: BaseException) -> str | None:
+    """The SQLSTATE of the driver's error behind the library's, if any."""
+    while error.__cause__ is not None:
+        error = error.__cause__
+    return getattr(error, "sqlstate", None)
 
 
 class PostgresLedgerRecorder(PostgresApplicationRecorder):
@@ -51,10 +66,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             )
         ]
         self.sql_create_statements += functions.create_statements(
-            self.datastore.schema,
-            self.events_table_name,
-            self.channel_name,
-            self.datastore.lock_timeout,
+            self.datastore.schema, self.events_table_name, self.channel_name
         )
         self._schema = schema
         self._call_prefetch = functions.call_prefetch(self.datastore.schema)
@@ -264,9 +276,15 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         # An empty column goes as NULL (unnest(NULL) is no rows): psycopg dumps
         # arrays in Python, and the empty ones were a quarter of a one-line call's
         # parameter work.
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self._call_append, [p or None for p in params], prepare=True)
-            return [r["notification_id"] for r in curs.fetchall()]
+        try:
+            with self.datastore.get_connection() as conn, conn.cursor() as curs:
+                curs.execute(self._call_append, [p or None for p in params], prepare=True)
+                return [r["notification_id"] for r in curs.fetchall()]
+        except OperationalError as e:
+            if _sqlstate(e) == LOCK_NOT_AVAILABLE:
+                # The operator's LEDGER_LOCK_TIMEOUT was waited once: not ten times over.
+                raise LockWaitExceeded(str(e)) from e
+            raise
 
     @staticmethod
     def _stored(r: Any) -> StoredEvent:
@@ -378,7 +396,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         present = bool(rows[0]["present"])
         if present and not rows[0]["functions"]:
             statements = functions.create_statements(
-                schema, self.events_table_name, self.channel_name, self.datastore.lock_timeout
+                schema, self.events_table_name, self.channel_name
             )
             with self.datastore.transaction(commit=True) as curs:
                 for statement in statements:

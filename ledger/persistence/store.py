@@ -45,7 +45,8 @@ from ledger.errors import (
 DEFAULT_STORE_URL = "sqlite:///ledger.db"
 STORE_ENV = "LEDGER_STORE"
 LOCK_TIMEOUT_ENV = "LEDGER_LOCK_TIMEOUT"
-"""Seconds a SQLite writer waits for another's write lock before giving up (default 30)."""
+"""Seconds a writer waits for another's lock before giving up (default 30): SQLite's write
+lock, or on PostgreSQL any lock a statement waits for (``lock_timeout``)."""
 CONNECT_TIMEOUT_ENV = "LEDGER_CONNECT_TIMEOUT"
 """Seconds to wait for a PostgreSQL connection (default 5)."""
 DEFAULT_LOCK_TIMEOUT = 30
@@ -157,6 +158,7 @@ def parse_store_url(url: str) -> StoreConfig:
             "POSTGRES_POOL_SIZE": "2",
             "POSTGRES_MAX_OVERFLOW": "4",
             "POSTGRES_CONNECT_TIMEOUT": str(_seconds(CONNECT_TIMEOUT_ENV, DEFAULT_CONNECT_TIMEOUT)),
+            "POSTGRES_LOCK_TIMEOUT": str(_seconds(LOCK_TIMEOUT_ENV, DEFAULT_LOCK_TIMEOUT)),
         }
         return StoreConfig(url, "postgresql", env, schema=schema)
     msg = f"unsupported store URL (use sqlite:/// or postgresql://): {redact_url(url)}"
@@ -243,6 +245,13 @@ def store_failure(config: StoreConfig, error: BaseException) -> LedgerError:
         return WriteConflict(msg)
     if isinstance(cause, ConnectionUnavailableError):  # this process's writers queue
         msg = f"{where} is busy: {text}; nothing of the failing call was written: retry it"
+        return WriteConflict(msg)
+    if state == "55P03":  # lock_timeout
+        timeout = config.env.get("POSTGRES_LOCK_TIMEOUT")
+        msg = (
+            f"another session held a lock on {where} for longer than {timeout} s"
+            f" ({LOCK_TIMEOUT_ENV}): {text}; nothing of the failing call was written: retry it"
+        )
         return WriteConflict(msg)
     if state in _CONFLICT_STATES:
         msg = f"{where}: {text}; nothing of the failing call was written: retry it"
@@ -354,11 +363,19 @@ class _FailFastPool(ConnectionPool[Any]):
 
 
 class LedgerPostgresFactory(PostgresFactory):
-    """The library's PostgreSQL factory: bounded connection attempts, refusals fail fast."""
+    """The library's PostgreSQL factory, with bounds on every wait.
+
+    Connection attempts are bounded and refusals fail fast; no statement waits for
+    a lock longer than ``LEDGER_LOCK_TIMEOUT`` (default 30 s). The bound is set on
+    every connection (``lock_timeout``), so the running process's setting holds, not
+    what the store had when its functions were made.
+    """
 
     def __init__(self, env: Environment | EnvType | None) -> None:
         super().__init__(env)
         pool = self.datastore.pool
         kwargs: Any = pool.kwargs
         kwargs["connect_timeout"] = int(self.env.get("POSTGRES_CONNECT_TIMEOUT") or 5)
+        lock_timeout = int(self.env.get("POSTGRES_LOCK_TIMEOUT") or DEFAULT_LOCK_TIMEOUT)
+        kwargs["options"] = f"-c lock_timeout={lock_timeout}s"
         pool.__class__ = _FailFastPool  # same pool, not yet open: only getconn differs

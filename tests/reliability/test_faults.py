@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import psycopg
 import pytest
 
 from ledger.appending.application import Ledger
@@ -295,6 +296,46 @@ def test_a_sqlite_writer_waits_for_the_lock_then_gives_up_cleanly(
     assert problem["message"].startswith(
         f"another writer held {store} locked for longer than 1 s (LEDGER_LOCK_TIMEOUT)"
     )
+    assert _names(store).count("PersonalDataRecorded") == 2
+
+
+@pytest.mark.parametrize("store_url", [pytest.param("postgres", marks=pytest.mark.postgres)],
+                         indirect=True)  # fmt: skip
+def test_a_postgresql_writer_waits_for_the_table_lock_then_gives_up_cleanly(
+    store: str, append: Append, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    append(f.subject_registered("C-1"))
+    config = parse_store_url(store)
+    plain = store.split("?", maxsplit=1)[0]
+    holder = psycopg.connect(plain)  # another session holds the events table (a long job)
+    holder.execute(f'LOCK TABLE "{config.schema}".ledger_events IN EXCLUSIVE MODE')
+    released = threading.Timer(0.5, holder.rollback)
+    released.start()
+    started = time.monotonic()
+    code, out, err = run_captured(["append", "--store", store], ndjson(*_lines(2)))
+    assert (code, err) == (0, "")  # it waited for the lock instead of failing at once
+    assert time.monotonic() - started >= 0.4
+    released.join()
+
+    monkeypatch.setenv("LEDGER_LOCK_TIMEOUT", "1")
+    holder.execute(f'LOCK TABLE "{config.schema}".ledger_events IN EXCLUSIVE MODE')
+    started = time.monotonic()
+    try:
+        code, out, err = run_captured(
+            ["append", "--store", store, "--json"], ndjson(*_lines(2, start=2))
+        )
+    finally:
+        holder.rollback()
+        holder.close()
+    assert time.monotonic() - started < 5  # not forever, not ten retries of the wait
+    assert (code, out) == (7, "")
+    problem = orjson.loads(err)
+    assert problem["rule"] == "write_conflict"
+    assert problem["message"].startswith(
+        f"another session held a lock on {parse_store_url(store).redacted()} for longer"
+        " than 1 s (LEDGER_LOCK_TIMEOUT)"
+    )
+    assert problem["message"].endswith("nothing of the failing call was written: retry it")
     assert _names(store).count("PersonalDataRecorded") == 2
 
 
