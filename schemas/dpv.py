@@ -25,6 +25,12 @@ DATA_SUBJECT = f"{DPV}DataSubject"
 SERVICE_PROVISION = f"{DPV}ServiceProvision"
 DIRECT_MARKETING = f"{DPV}DirectMarketing"
 
+TRANSFER = f"{DPV}Transfer"
+DISCLOSE = f"{DPV}Disclose"
+USE = f"{DPV}Use"
+DERIVE = f"{DPV}Derive"
+ERASE = f"{DPV}Erase"
+
 LAWFUL_BASES: dict[str, str] = {
     "consent": f"{EU_GDPR}A6-1-a",
     "contract": f"{EU_GDPR}A6-1-b",
@@ -37,14 +43,14 @@ LAWFUL_BASES: dict[str, str] = {
 
 EVENT_TYPES: dict[str, str] = {
     "PersonalDataRecorded": f"{DPV}Record",
-    "PersonalDataErased": f"{DPV}Erase",
-    "SubjectErased": f"{DPV}Erase",
+    "PersonalDataErased": ERASE,
+    "SubjectErased": ERASE,
     "ConsentGranted": CONSENT_GIVEN,
     "ConsentWithdrawn": CONSENT_WITHDRAWN,
     "ObjectionRecorded": f"{EU_GDPR}A21",
-    "ProfileDerived": f"{DPV}Derive",
-    "DataDisclosed": f"{DPV}Disclose",
-    "DataProcessed": f"{DPV}Use",
+    "ProfileDerived": DERIVE,
+    "DataDisclosed": DISCLOSE,
+    "DataProcessed": USE,
     "ProcessingRestricted": f"{EU_GDPR}A18",
     "RecipientNotified": f"{EU_GDPR}A19",
     "AutomatedDecisionMade": f"{DPV}AutomatedDecisionMaking",
@@ -80,12 +86,6 @@ SAFEGUARDS: dict[str, str] = {
     "derogation": f"{EU_GDPR}A49",
 }
 """Transfer safeguards (GDPR Chapter V) as DPV GDPR IRIs."""
-
-TRANSFER = f"{DPV}Transfer"
-DISCLOSE = f"{DPV}Disclose"
-USE = f"{DPV}Use"
-DERIVE = f"{DPV}Derive"
-ERASE = f"{DPV}Erase"
 
 CONSENT_STATES: dict[str, str] = {
     "given": CONSENT_GIVEN,

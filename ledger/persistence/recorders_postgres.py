@@ -15,6 +15,7 @@ from psycopg.sql import SQL, Identifier
 
 from ledger.persistence import postgres_functions as functions
 from ledger.persistence.recorders import JudgedRead, KeyRow, Prefetch, Shredding, SideRows
+from ledger.persistence.store import LOCK_NOT_AVAILABLE, sqlstate
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import Notification, StoredEvent
@@ -23,19 +24,8 @@ if TYPE_CHECKING:
     from psycopg.rows import DictRow
 
 
-LOCK_NOT_AVAILABLE = "55P03"
-"""PostgreSQL's SQLSTATE when ``lock_timeout`` passed while waiting for a lock."""
-
-
 class LockWaitExceeded(PersistenceError):
     """The events table's lock was not granted within the lock timeout (not retried)."""
-
-
-def _sqlstate(error: BaseException) -> str | None:
-    """The SQLSTATE of the driver's error behind the library's, if any."""
-    while error.__cause__ is not None:
-        error = error.__cause__
-    return getattr(error, "sqlstate", None)
 
 
 class PostgresLedgerRecorder(PostgresApplicationRecorder):
@@ -281,7 +271,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
                 curs.execute(self._call_append, [p or None for p in params], prepare=True)
                 return [r["notification_id"] for r in curs.fetchall()]
         except OperationalError as e:
-            if _sqlstate(e) == LOCK_NOT_AVAILABLE:
+            if sqlstate(e) == LOCK_NOT_AVAILABLE:
                 # The operator's LEDGER_LOCK_TIMEOUT was waited once: not ten times over.
                 raise LockWaitExceeded(str(e)) from e
             raise

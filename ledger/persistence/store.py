@@ -211,7 +211,9 @@ def check_reachable(config: StoreConfig) -> None:
 
 # --- what the library is told ------------------------------------------------------
 
-_CONFLICT_STATES = {"40001", "40P01", "55P03"}
+LOCK_NOT_AVAILABLE = "55P03"
+"""PostgreSQL's SQLSTATE when ``lock_timeout`` passed while waiting for a lock."""
+_CONFLICT_STATES = {"40001", "40P01", LOCK_NOT_AVAILABLE}
 """PostgreSQL: serialization failure, deadlock, lock not available (lock_timeout)."""
 _UNAVAILABLE_STATE_PREFIXES = ("08", "57P")
 """PostgreSQL: connection exceptions; admin or crash shutdown, cannot connect now."""
@@ -222,6 +224,11 @@ def _cause(error: BaseException) -> BaseException:
     while error.__cause__ is not None:
         error = error.__cause__
     return error
+
+
+def sqlstate(error: BaseException) -> str:
+    """PostgreSQL's SQLSTATE of the driver's error behind a library error ("" if none)."""
+    return getattr(_cause(error), "sqlstate", None) or ""
 
 
 def store_failure(config: StoreConfig, error: BaseException) -> LedgerError:
@@ -235,7 +242,7 @@ def store_failure(config: StoreConfig, error: BaseException) -> LedgerError:
     text = config.scrub(str(cause) or str(error) or type(cause).__name__)
     where = config.redacted()
     name = getattr(cause, "sqlite_errorname", "") or ""
-    state = getattr(cause, "sqlstate", None) or ""
+    state = sqlstate(cause)
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
         timeout = config.env.get("SQLITE_LOCK_TIMEOUT")
         msg = (
@@ -246,7 +253,7 @@ def store_failure(config: StoreConfig, error: BaseException) -> LedgerError:
     if isinstance(cause, ConnectionUnavailableError):  # this process's writers queue
         msg = f"{where} is busy: {text}; nothing of the failing call was written: retry it"
         return WriteConflict(msg)
-    if state == "55P03":  # lock_timeout
+    if state == LOCK_NOT_AVAILABLE:
         timeout = config.env.get("POSTGRES_LOCK_TIMEOUT")
         msg = (
             f"another session held a lock on {where} for longer than {timeout} s"
