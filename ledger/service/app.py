@@ -19,7 +19,7 @@ from ledger.service import routes_log, routes_ops, routes_personal, routes_read,
 from ledger.service.auth import Authenticator, RateLimiter
 from ledger.service.context import Service
 from ledger.service.gate import Gate
-from ledger.service.lean_append import LeanAppend, LedgerApp
+from ledger.service.lean_append import LedgerApp, lean_stack
 from ledger.service.metrics import Metrics
 from ledger.service.middleware import AccessLog, BodyLimit
 from ledger.service.problems import PROBLEM_RESPONSES, install_handlers
@@ -87,5 +87,5 @@ def create_app(
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(AccessLog, metrics=service.metrics)
     if settings.lean_append:
-        app.lean = LeanAppend(service, core.ledger.store)
+        app.lean = lean_stack(service, core.ledger.store)
     return app

@@ -13,11 +13,14 @@ from ledger.faces.problems import problem
 from ledger.service.metrics import Metrics
 from ledger.service.problems import Problem, log_unexpected, problem_response, unexpected_problem
 
+CLIENT_GONE = 499
+"""The status logged when the client went away before it could be answered (nginx's)."""
+
 access_log = logging.getLogger("ledger.service.access")
 """One JSON line per request: method, route template, status, duration, token id."""
 
 
-def too_large(limit: int) -> Problem:
+def _too_large(limit: int) -> Problem:
     detail = f"the request body is larger than {limit} bytes"
     return Problem(413, detail, [problem("body_too_large", detail)])
 
@@ -36,7 +39,7 @@ class BodyLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            refusal = too_large(self.limit)
+            refusal = _too_large(self.limit)
             await problem_response(413, str(refusal.detail), refusal.errors)(scope, receive, send)
             return
         received = 0
@@ -47,7 +50,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.limit:
-                    raise too_large(self.limit)
+                    raise _too_large(self.limit)
             return message
 
         await self.app(scope, counted, send)
@@ -82,22 +85,16 @@ class AccessLog:
                 await unexpected_problem()(scope, receive, watched)
             status = status or 500
         finally:
-            self._done(scope, status or 500, time.perf_counter() - started)
+            # Unanswered without a failure: the client went away before it could be answered.
+            self._done(scope, status or CLIENT_GONE, time.perf_counter() - started)
 
     def _done(self, scope: Scope, status: int, seconds: float) -> None:
         route: Any = scope.get("route")
         template = str(getattr(route, "path", "")) or "(no route)"
         state = scope.get("state") or {}
-        answered(self.metrics, scope["method"], template, status, seconds, state.get("token_id"))
-
-
-def answered(  # noqa: PLR0917 - one request's record
-    metrics: Metrics, method: str, route: str, status: int, seconds: float, token_id: str | None
-) -> None:
-    """One answered request: its metrics and its access-log line (no path, no personal data)."""
-    metrics.request(route, method, status, seconds)
-    line = {
-        "method": method, "route": route, "status": status,
-        "duration_ms": round(seconds * 1000, 3), "token_id": token_id,
-    }  # fmt: skip
-    access_log.info(orjson.dumps(line).decode())
+        self.metrics.request(template, scope["method"], status, seconds)
+        line = {
+            "method": scope["method"], "route": template, "status": status,
+            "duration_ms": round(seconds * 1000, 3), "token_id": state.get("token_id"),
+        }  # fmt: skip
+        access_log.info(orjson.dumps(line).decode())

@@ -81,7 +81,7 @@ def request_lines(body: bytes, content_type: str) -> list[Line]:
     return [i if isinstance(i, dict) else orjson.dumps(i) for i in items]
 
 
-def as_mapping(line: Line) -> Mapping[str, Any] | None:
+def _as_mapping(line: Line) -> Mapping[str, Any] | None:
     if isinstance(line, Mapping):
         return line
     try:
@@ -89,6 +89,18 @@ def as_mapping(line: Line) -> Mapping[str, Any] | None:
     except orjson.JSONDecodeError:
         return None  # the ledger refuses it, naming the line
     return value if isinstance(value, dict) else None
+
+
+async def append_answer(service: Service, request: Request, principal: Principal) -> Response:
+    """The answer to an append request whose principal may append.
+
+    The lines (NDJSON or a JSON array), a service token's limits, the writer's group
+    commit, the append answer: the FastAPI route and ``LeanAppend`` both end here.
+    """
+    lines = request_lines(await request.body(), request.headers.get("content-type", NDJSON))
+    if principal.types is not None or principal.sources is not None:
+        refuse_lines(principal, [_as_mapping(line) for line in lines])
+    return json_answer(await asyncio.wrap_future(service.writer.append(lines)))
 
 
 def router(service: Service) -> APIRouter:
@@ -103,11 +115,7 @@ def router(service: Service) -> APIRouter:
     async def events(
         request: Request, principal: Annotated[Principal, Depends(allowed(auth, "append"))]
     ) -> Response:
-        lines = request_lines(await request.body(), request.headers.get("content-type", NDJSON))
-        if principal.types is not None or principal.sources is not None:
-            refuse_lines(principal, [as_mapping(line) for line in lines])
-        answer = await asyncio.wrap_future(service.writer.append(lines))
-        return json_answer(answer)
+        return await append_answer(service, request, principal)
 
     @api.post("/subjects/{ref}/erasure", response_model=SealedErasure, summary="ledger erase")
     async def erasure(
