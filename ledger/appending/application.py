@@ -42,6 +42,7 @@ from ledger.appending.judging import (
     SubjectHistory,
     finding_data,
 )
+from ledger.appending.known import known_reads
 from ledger.appending.listener import CommitListener, NoListener
 from ledger.appending.outcomes import AppendResult, GroupRequest, Recorded, Written
 from ledger.appending.registry import NOTICE_STREAM, RECIPIENT_STREAM, Registry
@@ -69,7 +70,7 @@ from ledger.integrity.checkpoint import (
 )
 from ledger.persistence.keys import KeyRing, MasterKeySource, SigningKeySource, master_key_id
 from ledger.persistence.mapper import PydanticMapper, as_uuid, stored_leaf
-from ledger.persistence.recorders import KeyRow, LedgerRecorder, Prefetch, SideRows
+from ledger.persistence.recorders import LedgerRecorder, Prefetch, SideRows
 from ledger.persistence.recorders_postgres import PostgresLedgerRecorder
 from ledger.persistence.recorders_sqlite import SQLiteLedgerRecorder
 from ledger.persistence.store import (
@@ -360,6 +361,7 @@ class Ledger(Application[UUID]):
             stored.append(
                 self.mapper.stored_from_state(e.stream, versions[e.stream], e.topic, state, now)
             )
+        self._histories.forget(streams)
         ids = self.ledger_recorder.insert_events(stored, side=side or SideRows())
         self._committed()
         return [int(i) for i in ids]
@@ -428,8 +430,7 @@ class Ledger(Application[UUID]):
                     live.append(request)
             while live:
                 parsed = [p for r in live for p in r.parsed]
-                for p in parsed:
-                    p.duplicate, p.subject_id, p.notice = False, None, None
+                _reset(parsed)
                 try:
                     written = self._append_retrying(parsed, [], now)
                 except BatchRejected as e:
@@ -474,13 +475,12 @@ class Ledger(Application[UUID]):
     ) -> Written:
         for attempt in range(_RETRIES):
             try:
-                return self._append_parsed(parsed, violations, now)
+                return self._append_parsed(parsed, violations, now, read=attempt > 0)
             except IntegrityError:
                 # A concurrent writer took a stream version, a subject reference or an
                 # idempotency key first: re-read the store and check again.
                 self.keyring.discard()
-                for p in parsed:
-                    p.duplicate, p.subject_id, p.notice = False, None, None
+                _reset(parsed)
                 if attempt == _RETRIES - 1:
                     msg = (
                         f"other writers changed the same subjects, references or idempotency"
@@ -492,8 +492,68 @@ class Ledger(Application[UUID]):
         raise AssertionError  # pragma: no cover
 
     def _append_parsed(
-        self, parsed: list[ParsedLine], violations: list[Any], now: datetime
+        self,
+        parsed: list[ParsedLine],
+        violations: list[Any],
+        now: datetime,
+        *,
+        read: bool = False,
     ) -> Written:
+        """Check and write one call; ``read``: read the store even if all is known here.
+
+        Without ``read``, a call about subjects this process wrote before skips the
+        prefetch (``ledger.appending.known``); should its lines then break a rule,
+        they are checked again after a full read before the call is refused.
+        """
+        known = None if read or violations else known_reads(parsed, self._histories, self.keyring)
+        if known is None:
+            found, histories = self._read_store(parsed)
+        else:
+            found, histories = known.found, known.histories
+        subjects = found.subjects
+        self.keyring.take(subjects.values(), found.keys)
+        deriving = {subjects[p.line.subject] for p in parsed
+                    if p.line.type == "ProfileDerived" and p.line.subject in subjects}  # fmt: skip
+        state = BatchState(
+            stored_digests=found.idempotency,
+            subjects=subjects,
+            notices=self._registry.notices,
+            recipients=frozenset(self._registry.agreements.history),
+            categories={sid: self.keyring.live_categories(sid) for sid in deriving},
+        )
+        problems, registered = check_batch(parsed, state, now)
+        problems += self._regarding_problems(parsed, {**subjects, **dict(registered)})
+        violations = sorted([*violations, *problems], key=lambda v: v.line)
+        if violations:
+            if known is not None:
+                _reset(parsed)
+                return self._append_parsed(parsed, [], now, read=True)
+            raise BatchRejected(violations)
+        fresh = [p for p in parsed if not p.duplicate]
+        if not fresh:
+            return Written(parsed, (), (), ())
+        stored, side, judged_, owners = self._to_stored(fresh, registered, found, histories, now)
+        try:
+            ids = self.ledger_recorder.insert_events(stored, side=side)
+        except BaseException:
+            self.keyring.discard()
+            raise
+        new_ids = [sid for _, sid in registered]
+        self.keyring.committed(new_ids)
+        self._histories.written(
+            {p.line.subject: (p.subject_id, found.versions.get(p.subject_id, 0))
+             for p in fresh if p.subject_id is not None},
+            stored, self.mapper, [ref for ref, _ in registered],
+        )  # fmt: skip
+        self._committed()
+        if any(
+            isinstance(p.line, ev.RecipientRegisteredLine | ev.RecipientEndedLine) for p in fresh
+        ):
+            self._sync_registry()
+        return Written(parsed, tuple(int(i) for i in ids), tuple(owners), tuple(judged_))
+
+    def _read_store(self, parsed: list[ParsedLine]) -> tuple[Prefetch, dict[UUID, SubjectHistory]]:
+        """The call's look-ups in one round trip; the judged subjects' histories."""
         refs = sorted({p.line.subject for p in parsed if hasattr(p.line, "subject")})
         # A line of LATE_TYPES may have occurred before uses already judged: its
         # subject's stream is read too, so the judge can judge them again.
@@ -513,37 +573,7 @@ class Ledger(Application[UUID]):
         )
         histories = self._histories.histories(judged, found.subjects, found.streams, self.mapper)
         self._registry.sync(self.ledger_recorder, self.mapper, heads=found.versions)
-        subjects = found.subjects
-        deriving = {subjects[p.line.subject] for p in parsed
-                    if p.line.type == "ProfileDerived" and p.line.subject in subjects}  # fmt: skip
-        state = BatchState(
-            stored_digests=found.idempotency,
-            subjects=subjects,
-            notices=self._registry.notices,
-            recipients=frozenset(self._registry.agreements.history),
-            categories=_live_categories(found.keys, deriving),
-        )
-        problems, registered = check_batch(parsed, state, now)
-        problems += self._regarding_problems(parsed, {**subjects, **dict(registered)})
-        violations = sorted([*violations, *problems], key=lambda v: v.line)
-        if violations:
-            raise BatchRejected(violations)
-        fresh = [p for p in parsed if not p.duplicate]
-        if not fresh:
-            return Written(parsed, (), (), ())
-        stored, side, judged_, owners = self._to_stored(fresh, registered, found, histories, now)
-        try:
-            ids = self.ledger_recorder.insert_events(stored, side=side)
-        except BaseException:
-            self.keyring.discard()
-            raise
-        self.keyring.committed()
-        self._committed()
-        if any(
-            isinstance(p.line, ev.RecipientRegisteredLine | ev.RecipientEndedLine) for p in fresh
-        ):
-            self._sync_registry()
-        return Written(parsed, tuple(int(i) for i in ids), tuple(owners), tuple(judged_))
+        return found, histories
 
     def _regarding_problems(
         self, parsed: list[ParsedLine], subjects: Mapping[str, UUID]
@@ -594,7 +624,6 @@ class Ledger(Application[UUID]):
         existing = [s for s in streams if s not in new_ids]
         versions = dict.fromkeys(streams, 0)
         versions.update({s: found.versions[s] for s in existing if s in found.versions})
-        self.keyring.take([s for s in existing if s != RECIPIENT_STREAM], found.keys)
         recorded_at = now.isoformat()
         stored: list[StoredEvent] = []
         idempotency: list[tuple[bytes, bytes, UUID, int]] = []
@@ -657,6 +686,7 @@ class Ledger(Application[UUID]):
             subjects=[(ref, sid, now) for ref, sid in registered],
             idempotency=idempotency,
             keys=list(self.keyring.pending),
+            expected=[(s, v) for s, v in registry.versions.items() if s not in streams],
         )
         ends = [*starts[1:], len(stored)]
         owners = [
@@ -741,13 +771,10 @@ class Ledger(Application[UUID]):
             self.factory.close()
 
 
-def _live_categories(keys: list[KeyRow], subject_ids: set[UUID]) -> dict[UUID, frozenset[str]]:
-    """Categories the given subjects have data under a live key in."""
-    held: dict[UUID, set[str]] = {sid: set() for sid in subject_ids}
-    for row in keys:
-        if row.subject_id in held and row.wrapped is not None:
-            held[row.subject_id].add(row.category)
-    return {sid: frozenset(c) for sid, c in held.items()}
+def _reset(parsed: list[ParsedLine]) -> None:
+    """Forget what a check derived of the lines, before they are checked again."""
+    for p in parsed:
+        p.duplicate, p.subject_id, p.notice = False, None, None
 
 
 @contextmanager

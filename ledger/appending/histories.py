@@ -16,13 +16,20 @@ call that is then refused or rolled back leaves nothing behind, and events
 written by this call or by another writer are simply past the cached version next
 time. A reference that now names another stream (erased, then registered again)
 is read from the start. The judge works on copies. At most ``capacity`` subjects
-are kept, the least recently judged dropped first.
+are kept, the least recently used dropped first.
+
+After a call commits, what it wrote is folded in too (``written``): the cache then
+knows each written subject's stream id and last version, and its history when the
+history reached the version the call wrote after. That is what lets the next call
+for the same subjects skip the prefetch (``ledger.appending.known``): were it stale
+(another writer appended since), the write itself is refused by the stream's unique
+version and the call reads the store again.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -38,10 +45,14 @@ CAPACITY = 10_000
 
 
 @dataclass(frozen=True, slots=True)
-class _Known:
+class Known:
+    """What the process knows of one subject reference's stream."""
+
     subject_id: UUID
     version: int
-    history: SubjectHistory
+    """The stream's last version known to be stored."""
+    history: SubjectHistory | None
+    """The history folded from every event up to ``version``; None: not read."""
 
 
 def copy_history(history: SubjectHistory) -> SubjectHistory:
@@ -57,15 +68,20 @@ class HistoryCache:
 
     def __init__(self, capacity: int = CAPACITY) -> None:
         self._capacity = max(0, capacity)
-        self._known: OrderedDict[str, _Known] = OrderedDict()
+        self._known: OrderedDict[str, Known] = OrderedDict()
 
     def since(self, refs: Sequence[str]) -> tuple[list[UUID | None], list[int]]:
         """For each reference: the stream it was read from (None: never) and how far."""
         known = [self._known.get(ref) for ref in refs]
+        known = [None if k is None or k.history is None else k for k in known]
         return (
             [None if k is None else k.subject_id for k in known],
             [0 if k is None else k.version for k in known],
         )
+
+    def known(self, ref: str) -> Known | None:
+        """What is known of a reference's stream (None: nothing)."""
+        return self._known.get(ref)
 
     def histories(
         self,
@@ -89,19 +105,58 @@ class HistoryCache:
             if subject_id is None:
                 continue  # not registered yet: nothing stored to know
             known = self._known.pop(ref, None)
-            if known is not None and known.subject_id != subject_id:
-                known = None  # the reference names another stream now: read from the start
+            if known is not None and (known.subject_id != subject_id or known.history is None):
+                known = None  # another stream now, or never read: read from the start
             new = by_stream.get(subject_id, [])
-            base = SubjectHistory() if known is None else known.history
+            base = SubjectHistory() if known is None or known.history is None else known.history
             if new:
                 base = read_histories(new, mapper, into={subject_id: base})[subject_id]
             version = max([0 if known is None else known.version,
                            *(r.originator_version for r in new)])  # fmt: skip
-            self._remember(ref, _Known(subject_id, version, base))
+            self._remember(ref, Known(subject_id, version, base))
             out[subject_id] = copy_history(base)
         return out
 
-    def _remember(self, ref: str, known: _Known) -> None:
+    def written(
+        self,
+        streams: Mapping[str, tuple[UUID, int]],
+        rows: Sequence[StoredEvent],
+        mapper: PydanticMapper,
+        registered: Iterable[str] = (),
+    ) -> None:
+        """Fold in what a committed call wrote.
+
+        ``streams``: each written subject's reference -> (stream id, the version the
+        call wrote after); ``rows``: the call's stored events; ``registered``: the
+        references the call registered (their streams were empty before it). A
+        history is extended only when it reached the version the call wrote after;
+        otherwise only the new version is kept, and the history is read again when
+        a judged line needs it.
+        """
+        by_stream: dict[UUID, list[StoredEvent]] = {}
+        for row in rows:
+            by_stream.setdefault(as_uuid(row.originator_id), []).append(row)
+        new = set(registered)
+        for ref, (subject_id, after) in streams.items():
+            written = by_stream.get(subject_id)
+            if not written:
+                continue
+            known = self._known.pop(ref, None)
+            history: SubjectHistory | None = None
+            if ref in new:
+                history = SubjectHistory()
+            elif known is not None and known.subject_id == subject_id and known.version == after:
+                history = known.history
+            if history is not None:
+                history = read_histories(written, mapper, into={subject_id: history})[subject_id]
+            self._remember(ref, Known(subject_id, written[-1].originator_version, history))
+
+    def forget(self, subject_ids: Collection[UUID]) -> None:
+        """Drop what is known of these streams (the ledger itself wrote to them)."""
+        for ref in [r for r, k in self._known.items() if k.subject_id in subject_ids]:
+            del self._known[ref]
+
+    def _remember(self, ref: str, known: Known) -> None:
         if not self._capacity:
             return
         self._known[ref] = known

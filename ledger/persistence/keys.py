@@ -131,6 +131,7 @@ class KeyRing:
     _loaded: set[UUID] = field(default_factory=set)
     _newest: dict[tuple[UUID, str], int] = field(default_factory=dict)
     _destroyed: set[tuple[UUID, str, int]] = field(default_factory=set)
+    _live_by_subject: dict[UUID, set[str]] = field(default_factory=dict)
     pending: list[KeyRow] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -156,6 +157,14 @@ class KeyRing:
                 self._take(row)
         self._loaded.update(wanted)
 
+    def holds(self, subject_ids: Iterable[UUID]) -> bool:
+        """Whether every key these subjects had when last read (or made here) is held."""
+        return all(s in self._loaded for s in subject_ids)
+
+    def live_categories(self, subject_id: UUID) -> frozenset[str]:
+        """The categories a held subject has a live (not destroyed) key in."""
+        return frozenset(self._live_by_subject.get(subject_id, ()))
+
     def trim(self, max_keys: int) -> None:
         """Forget every unwrapped key when more than ``max_keys`` are held (flat memory)."""
         if len(self._old) > max_keys and not self.pending:
@@ -164,6 +173,7 @@ class KeyRing:
     def forget(self) -> None:
         """Drop every unwrapped key (after an erasure, or between unrelated batches)."""
         self._live.clear()
+        self._live_by_subject.clear()
         self._old.clear()
         self._loaded.clear()
         self._newest.clear()
@@ -183,8 +193,10 @@ class KeyRing:
         live = self._old.get((*pair, newest))
         if live is None:
             self._live.pop(pair, None)
+            self._live_by_subject.get(row.subject_id, set()).discard(row.category)
         else:
             self._live[pair] = (newest, live)
+            self._live_by_subject.setdefault(row.subject_id, set()).add(row.category)
 
     def _unwrap(self, row: KeyRow) -> bytes:
         if row.master_key_id != self.master_id:
@@ -213,6 +225,7 @@ class KeyRing:
         aes = AESGCM(key)
         self._old[(subject_id, category, version)] = aes
         self._live[(subject_id, category)] = (version, aes)
+        self._live_by_subject.setdefault(subject_id, set()).add(category)
         return version, aes
 
     def seal(
@@ -240,6 +253,11 @@ class KeyRing:
         blob = base64.b64decode(sealed)
         key_version = int.from_bytes(blob[1:5])
         aes = self._old.get((subject_id, category, key_version))
+        if aes is None and (subject_id, category, key_version) not in self._destroyed:
+            # Held keys may predate another writer's: read this subject's rows again.
+            for row in self.recorder.select_keys([subject_id]):
+                self._take(row)
+            aes = self._old.get((subject_id, category, key_version))
         if aes is None:
             if (subject_id, category, key_version) in self._destroyed:
                 return None
@@ -287,8 +305,13 @@ class KeyRing:
                               row.created_at))  # fmt: skip
         return out
 
-    def committed(self) -> None:
-        """The pending keys are stored now."""
+    def committed(self, new_subjects: Iterable[UUID] = ()) -> None:
+        """The pending keys are stored now.
+
+        ``new_subjects``, registered by the same write, have no keys but those made
+        here: all of theirs are held.
+        """
+        self._loaded.update(new_subjects)
         self.pending.clear()
 
     def discard(self) -> None:

@@ -18,12 +18,19 @@ statement in autocommit mode: its own transaction, one round trip, one message.
     statistics (autovacuum off, or not yet run) the planner's cost estimate of a large
     log passes ``jit_above_cost`` and every call paid for compiling (15 ms a call at 1M
     events, against 1 ms at 100k; 1.5 ms with JIT off).
-``ledger_append_v3``
+``ledger_append_v4``
     one call's rows: takes the events table's EXCLUSIVE lock (so positions
-    commit in the order they are issued, as the library's recorder does), sends
-    the library's NOTIFY, inserts subjects, idempotency digests, data keys and
-    the events, and returns the events' positions. A uniqueness violation in
-    any of them aborts the whole statement, so nothing of the call is stored.
+    commit in the order they are issued, as the library's recorder does), checks
+    that each stream the call was judged against but does not write (the notice
+    and recipient streams) is still at the version the caller read (v4: else
+    SQLSTATE 23000, an integrity error the caller retries after reading again),
+    sends the library's NOTIFY, inserts subjects, idempotency digests, data keys
+    and the events, and returns the events' positions. A uniqueness violation in
+    any of them aborts the whole statement, so nothing of the call is stored: a
+    stream version, a reference or an idempotency key another writer took since
+    the caller read (or since what it remembers of earlier calls) is refused
+    there, which is what lets a call skip the prefetch
+    (``ledger.appending.known``).
     JIT off too (v2: v1 lacked it). The wait for the lock is bounded by the
     session's ``lock_timeout`` (``LEDGER_LOCK_TIMEOUT``, set on every connection:
     ``LedgerPostgresFactory``); v2 set ``SET LOCAL lock_timeout`` to what the store
@@ -40,7 +47,7 @@ from __future__ import annotations
 from psycopg.sql import SQL, Composed, Identifier
 
 PREFETCH = "ledger_prefetch_v3"
-APPEND = "ledger_append_v3"
+APPEND = "ledger_append_v4"
 
 _PREFETCH_BODY = """
 CREATE OR REPLACE FUNCTION {schema}.{prefetch}(
@@ -95,13 +102,24 @@ CREATE OR REPLACE FUNCTION {schema}.{append}(
     i_key bytea[], i_content bytea[], i_id uuid[], i_version bigint[],
     k_subject uuid[], k_category text[], k_version integer[], k_wrapped bytea[],
     k_master text[], k_created timestamptz[],
-    e_id uuid[], e_version bigint[], e_topic text[], e_state bytea[])
+    e_id uuid[], e_version bigint[], e_topic text[], e_state bytea[],
+    x_id uuid[], x_version bigint[])
 RETURNS SETOF bigint
 LANGUAGE plpgsql
 SET jit = off
 AS $body$
+DECLARE
+    moved uuid;
 BEGIN
     LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE;
+    SELECT x.id INTO moved FROM unnest(x_id, x_version) AS x(id, v)
+     WHERE COALESCE((SELECT MAX(e.originator_version) FROM {schema}.{table} e
+                      WHERE e.originator_id = x.id), 0) <> x.v
+     LIMIT 1;
+    IF moved IS NOT NULL THEN
+        RAISE EXCEPTION 'stream % changed since this call read it', moved
+            USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
     NOTIFY {channel};
     INSERT INTO {schema}.ledger_subjects (ref, subject_id, registered_at)
         SELECT * FROM unnest(s_ref, s_id, s_at);
@@ -148,6 +166,7 @@ def call_append(schema: str) -> Composed:
         "bytea", "bytea", "uuid", "bigint",
         "uuid", "text", "integer", "bytea", "text", "timestamptz",
         "uuid", "bigint", "text", "bytea",
+        "uuid", "bigint",
     )  # fmt: skip
     arrays = ", ".join(f"%b::{t}[]" for t in types)
     return SQL("SELECT * FROM {schema}.{name}(" + arrays + ") AS notification_id").format(

@@ -56,6 +56,10 @@ class SideRows:
     idempotency: Sequence[tuple[bytes, bytes, UUID, int]] = ()
     keys: Sequence[KeyRow] = ()
     shredding: Shredding | None = None
+    expected: Sequence[tuple[UUID, int]] = ()
+    """Streams the call was checked against but does not write, each with the version
+    it read (0: none): the write fails with an integrity error, storing nothing, when
+    another writer has appended to one since (the notice and recipient streams)."""
 
 
 JudgedRead = tuple[str, "UUID | None", int]

@@ -242,7 +242,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        """One call's events and side rows in one statement (``ledger_append_v1``).
+        """One call's events and side rows in one statement (``ledger_append_v4``).
 
         An erasure's shredding (rare, and an UPDATE and DELETEs) takes the
         library's pipelined transaction with the ``_insert_events`` hook instead.
@@ -262,6 +262,8 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             [e.originator_version for e in stored_events],
             [e.topic for e in stored_events],
             [e.state for e in stored_events],
+            [stream for stream, _ in side.expected],
+            [version for _, version in side.expected],
         ]  # fmt: skip
         # An empty column goes as NULL (unnest(NULL) is no rows): psycopg dumps
         # arrays in Python, and the empty ones were a quarter of a one-line call's

@@ -74,7 +74,22 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
             )  # fmt: skip
         if side.shredding is not None:
             self._shred(c, side.shredding)
-        return self._insert_rows(c, stored_events)
+        ids = self._insert_rows(c, stored_events)
+        if side.expected:
+            self._check_unmoved(c, side.expected)
+        return ids
+
+    def _check_unmoved(self, c: SQLiteCursor, expected: Sequence[tuple[UUID, int]]) -> None:
+        """Refuse the write when a stream it was checked against moved since it was read.
+
+        Run after the inserts: this transaction holds the writer's lock then, and
+        its snapshot is the newest (a stale one could not have written).
+        """
+        versions = self._versions(c, [stream for stream, _ in expected])
+        for stream, version in expected:
+            if versions.get(stream, 0) != version:
+                msg = f"stream {stream} changed since this call read it"
+                raise IntegrityError(msg)
 
     def _shred(self, c: SQLiteCursor, shred: Shredding) -> None:
         """Destroy keys; secure_delete zeroes the freed bytes in the file's pages."""

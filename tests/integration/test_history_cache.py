@@ -1,9 +1,10 @@
 """Judged appends read only what they have not read of a subject's stream before.
 
-The ledger keeps each judged subject's history as far as it read it
+The ledger keeps each judged subject's history as far as it read or wrote it
 (``ledger.appending.histories``); the prefetch returns only the events past that
 version, in the same statement as every other look-up. What another writer
-appended meanwhile is past it too, so it is never missed.
+appended meanwhile is past it too, so it is never missed: the write that assumed
+it was not there is refused, and the call reads.
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ def test_a_withdrawal_appended_by_another_writer_is_judged_by_the_next_use(
     assert [x["rule"] for x in unlawful.as_dict()["findings"]] == ["no_lawful_basis"]
 
 
-def test_a_judged_append_reads_only_the_events_past_what_it_read_before(ledger: Ledger) -> None:
+def test_a_judged_append_reads_only_the_events_past_what_it_read_before(
+    ledger: Ledger, store_url: str, key_source: MasterKeySource
+) -> None:
     read: list[int] = []
     prefetch = ledger.ledger_recorder.prefetch
 
@@ -47,10 +50,13 @@ def test_a_judged_append_reads_only_the_events_past_what_it_read_before(ledger: 
     ledger.ledger_recorder.prefetch = counted  # type: ignore[method-assign]
     f.append(ledger, f.subject_registered("C-2", occurred_at=at(1)),
              f.consent_granted("C-2", occurred_at=at(2)))  # fmt: skip
-    for day in (3, 4, 5):
-        f.append(ledger, f.processed("C-2", occurred_at=at(day)))
-    # The first use reads the two stored events; each later one only the use before it.
-    assert read[1:] == [2, 1, 1]
+    with open_core(store_url, key_file=key_source.path) as other:
+        for day in (3, 5, 7):
+            f.append(other.ledger, f.processed("C-2", occurred_at=at(day)))
+            f.append(ledger, f.processed("C-2", occurred_at=at(day + 1)))
+    # What this process wrote it knows (no read); each time, it reads only the use
+    # the other writer appended since.
+    assert read == [1, 1, 1]
 
 
 def test_the_prefetch_reads_a_stream_from_the_start_when_it_was_read_from_another(
