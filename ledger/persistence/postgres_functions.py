@@ -159,16 +159,37 @@ def call_prefetch(schema: str) -> Composed:
     ).format(schema=Identifier(schema), name=Identifier(PREFETCH))
 
 
+APPEND_TYPES = (
+    "text", "uuid", "timestamptz",
+    "bytea", "bytea", "uuid", "bigint",
+    "uuid", "text", "integer", "bytea", "text", "timestamptz",
+    "uuid", "bigint", "text", "bytea",
+    "uuid", "bigint",
+)  # fmt: skip
+"""The element type of each of the append function's array parameters, in order."""
+
+
 def call_append(schema: str) -> Composed:
     """``SELECT`` of the append function, with typed binary array parameters."""
-    types = (
-        "text", "uuid", "timestamptz",
-        "bytea", "bytea", "uuid", "bigint",
-        "uuid", "text", "integer", "bytea", "text", "timestamptz",
-        "uuid", "bigint", "text", "bytea",
-        "uuid", "bigint",
-    )  # fmt: skip
-    arrays = ", ".join(f"%b::{t}[]" for t in types)
+    arrays = ", ".join(f"%b::{t}[]" for t in APPEND_TYPES)
+    return SQL("SELECT * FROM {schema}.{name}(" + arrays + ") AS notification_id").format(
+        schema=Identifier(schema), name=Identifier(APPEND)
+    )
+
+
+def call_append_values(schema: str, lengths: tuple[int, ...]) -> Composed:
+    """``SELECT`` of the append function for a small call: one parameter per value.
+
+    ``lengths``: how many values each array holds (0: NULL). Each array is built by
+    the server (``ARRAY[$1, $2]``) from scalar parameters, which psycopg dumps in C;
+    a list parameter is dumped in Python and parsed as an array by the server
+    (0.41 against 0.28 ms per call for a one-line call's ten arrays of one to three
+    values, measured with a function that does nothing).
+    """
+    arrays = ", ".join(
+        f"ARRAY[{', '.join([f'%b::{t}'] * n)}]" if n else f"NULL::{t}[]"
+        for t, n in zip(APPEND_TYPES, lengths, strict=True)
+    )
     return SQL("SELECT * FROM {schema}.{name}(" + arrays + ") AS notification_id").format(
         schema=Identifier(schema), name=Identifier(APPEND)
     )

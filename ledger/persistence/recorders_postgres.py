@@ -11,7 +11,7 @@ from eventsourcing.persistence import Notification as _Notification
 from eventsourcing.persistence import StoredEvent as _StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composed, Identifier
 
 from ledger.persistence import postgres_functions as functions
 from ledger.persistence.recorders import JudgedRead, KeyRow, Prefetch, Shredding, SideRows
@@ -22,6 +22,12 @@ if TYPE_CHECKING:
     from eventsourcing.postgres import PostgresDatastore
     from psycopg import Cursor
     from psycopg.rows import DictRow
+
+
+_VALUES_AT_MOST = 48
+"""Values a call may hold to be sent one parameter per value (``_append_call``)."""
+_SHAPES_KEPT = 64
+"""Statements of small calls kept, one per shape (psycopg prepares each on its own)."""
 
 
 class LockWaitExceeded(PersistenceError):
@@ -61,6 +67,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         self._schema = schema
         self._call_prefetch = functions.call_prefetch(self.datastore.schema)
         self._call_append = functions.call_append(self.datastore.schema)
+        self._small_calls: dict[tuple[int, ...], Composed] = {}
         # One statement with four arrays: psycopg dumps arrays of primitives in C,
         # far faster than the library's array of composite values.
         self._insert_arrays = SQL(
@@ -265,18 +272,35 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             [stream for stream, _ in side.expected],
             [version for _, version in side.expected],
         ]  # fmt: skip
-        # An empty column goes as NULL (unnest(NULL) is no rows): psycopg dumps
-        # arrays in Python, and the empty ones were a quarter of a one-line call's
-        # parameter work.
+        statement, values = self._append_call(params)
         try:
             with self.datastore.get_connection() as conn, conn.cursor() as curs:
-                curs.execute(self._call_append, [p or None for p in params], prepare=True)
+                curs.execute(statement, values, prepare=True)
                 return [r["notification_id"] for r in curs.fetchall()]
         except OperationalError as e:
             if sqlstate(e) == LOCK_NOT_AVAILABLE:
                 # The operator's LEDGER_LOCK_TIMEOUT was waited once: not ten times over.
                 raise LockWaitExceeded(str(e)) from e
             raise
+
+    def _append_call(self, columns: list[list[Any]]) -> tuple[Composed, list[Any]]:
+        """The append function's call for these columns, and its parameters.
+
+        A small call (a service's one line, with its findings) sends each value as
+        a parameter of its own (``call_append_values``, one statement per shape of
+        call, kept); a larger one sends one binary array per column. An empty
+        column goes as NULL (unnest(NULL) is no rows).
+        """
+        if sum(len(c) for c in columns) > _VALUES_AT_MOST:
+            return self._call_append, [c or None for c in columns]
+        lengths = tuple(len(c) for c in columns)
+        statement = self._small_calls.get(lengths)
+        if statement is None:
+            if len(self._small_calls) >= _SHAPES_KEPT:
+                self._small_calls.clear()
+            statement = functions.call_append_values(self.datastore.schema, lengths)
+            self._small_calls[lengths] = statement
+        return statement, [v for c in columns for v in c]
 
     @staticmethod
     def _stored(r: Any) -> StoredEvent:
