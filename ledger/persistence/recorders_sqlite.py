@@ -85,9 +85,11 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         Run after the inserts: this transaction holds the writer's lock then, and
         its snapshot is the newest (a stale one could not have written).
         """
-        versions = self._versions(c, [stream for stream, _ in expected])
+        table = self.events_table_name
+        sql = f"SELECT MAX(originator_version) FROM {table} WHERE originator_id = ?"
         for stream, version in expected:
-            if versions.get(stream, 0) != version:
+            c.execute(sql, (stream.hex,))
+            if (c.fetchone()[0] or 0) != version:
                 msg = f"stream {stream} changed since this call read it"
                 raise IntegrityError(msg)
 
