@@ -23,6 +23,11 @@ _RFC3339 = re.compile(
     r"([Zz]|[+\-][0-9]{2}:[0-9]{2})?"
 )
 """Used with ``fullmatch``: ASCII digits only, nothing after (not even a newline)."""
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_PLAIN_SHAPES = frozenset(
+    {b"0000-00-00T00:00:00Z", b"0000-00-00T00:00:00+00:00", b"0000-00-00T00:00:00-00:00"}
+)
+"""``_plain_timestamp``: the shapes of most timestamps, each ASCII digit read as ``0``."""
 
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
@@ -59,11 +64,11 @@ def invalid_character(value: str, *, free_text: bool = True) -> bool:
 
 def printable(*, free_text: bool) -> Any:
     """A validator refusing ``invalid_character`` strings, except in stored events."""
+    search = (_FORBIDDEN_IN_TEXT if free_text else _FORBIDDEN_IN_NAMES).search
 
     def check(value: str, info: ValidationInfo) -> str:
-        if not (info.context or {}).get("recorded") and invalid_character(
-            value, free_text=free_text
-        ):
+        # invalid_character(value, free_text=free_text), the context read only then
+        if search(value) is not None and not (info.context or {}).get("recorded"):
             raise PydanticCustomError(
                 "invalid_character",
                 "contains a control character, DEL or an unpaired surrogate"
@@ -95,15 +100,38 @@ def _parse_timestamp(value: Any, info: ValidationInfo) -> Any:
     Stored events (validated with ``context={"recorded": True}``) are read as they
     were written: the window applies to what comes in.
     """
-    recorded = bool((info.context or {}).get("recorded"))
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise PydanticCustomError("timestamp_without_offset", "a timestamp needs a UTC offset")
-        if not recorded and not in_window(value):
+        if not in_window(value) and not _recorded(info):
             raise _out_of_window()
         return value
     if not isinstance(value, str):
         raise PydanticCustomError("invalid_timestamp", "must be an RFC 3339 timestamp string")
+    text = value if _plain_timestamp(value) else _iso_text(value)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise PydanticCustomError("invalid_timestamp", "the date or time does not exist") from None
+    # in_window(parsed): a parsed offset is fixed, so the instants compare as they are
+    # (one that cannot be converted to UTC lies outside the window either way).
+    if not EARLIEST <= parsed < LATEST and not _recorded(info):
+        raise _out_of_window()
+    return parsed
+
+
+def _plain_timestamp(value: str) -> bool:
+    """Whether ``value`` has the usual shape, ``2021-12-01T09:00:00+02:00`` (or ``Z``).
+
+    Such a value matches ``_RFC3339`` with an offset and no fraction, and
+    ``fromisoformat`` reads it as it is: one translation of its bytes and a set
+    look-up instead of the regular expression, which takes several times longer.
+    """
+    return value.isascii() and value.encode().translate(_DIGITS_AS_ZERO) in _PLAIN_SHAPES
+
+
+def _iso_text(value: str) -> str:
+    """An RFC 3339 timestamp with an offset, as ``datetime.fromisoformat`` reads it."""
     match = _RFC3339.fullmatch(value)
     if match is None:
         raise PydanticCustomError(
@@ -119,13 +147,12 @@ def _parse_timestamp(value: Any, info: ValidationInfo) -> Any:
     fraction = match.group(1)
     if fraction and len(fraction) > 7:  # noqa: PLR2004 - '.' + 6 digits
         text = text.replace(fraction, fraction[:7])
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise PydanticCustomError("invalid_timestamp", "the date or time does not exist") from None
-    if not recorded and not in_window(parsed):
-        raise _out_of_window()
-    return parsed
+    return text
+
+
+def _recorded(info: ValidationInfo) -> bool:
+    """Whether a stored event is being read (``context={"recorded": True}``)."""
+    return bool((info.context or {}).get("recorded"))
 
 
 Timestamp = Annotated[

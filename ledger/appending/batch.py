@@ -55,17 +55,28 @@ _PYDANTIC_RULES: dict[str, str] = {
     "invalid_character": INVALID_CHARACTER,
 }
 _TYPE_NAME = re.compile(r"[A-Z][A-Za-z0-9]{0,63}")
-_LONG_DIGITS = re.compile(rb"(?:^|[\s:\[,])-?[0-9]{16}")
-"""An integer literal of 16 digits or more: where JSON puts a number (after ``:``, ``[``,
-``,`` or white space), so that digits inside a string (an IBAN, an account number) do
-not send the line to the walk; digits after white space inside a string still do."""
+_NUMBER_SHAPE = bytes(
+    ord("0") if byte in b"0123456789"
+    else ord(" ") if byte in b" \t\n\r\f\v:[,"
+    else ord("-") if byte == ord("-")
+    else ord("x")
+    for byte in range(256)
+)  # fmt: skip
+"""Each byte of JSON text as its part in a number literal: ``0`` a digit, ``-`` a minus
+sign, `` `` where JSON may put a number after it (white space, ``:``, ``[``, ``,``), ``x``
+anything else."""
+_SIXTEEN = b"0" * 16
+_LONG = b" " + _SIXTEEN
+_LONG_NEGATIVE = b" -" + _SIXTEEN
+_LONG_AT_START = (_SIXTEEN, b"-" + _SIXTEEN)
 _MAY_HIDE_CONTROL = re.compile(
     rb"\\(?:[bfnrt]|u(?:00[01][0-9A-Fa-f]|007[Ff]|[Dd][89A-Fa-f][0-9A-Fa-f]{2}))|\x7f"
 )
 r"""What in JSON text may decode to a character ``check_values`` refuses: a short escape
 (tab and line breaks are refused in names), a ``\u`` escape of a C0 control, DEL or a
 surrogate, or a raw DEL. Matching more (an escaped backslash before such text) only
-walks a line that needed no walk."""
+walks a line that needed no walk. Every match starts with a backslash or is a DEL, so
+text with neither is not searched."""
 _INT_DIGITS = 20
 """A JSON integer literal longer than this (sign included) is beyond 64 bits anyway."""
 
@@ -140,29 +151,33 @@ def parse_lines(
     """Parse and model-check numbered lines; blank lines are skipped."""
     parsed: list[ParsedLine] = []
     violations: list[Violation] = []
+    validate = _LINE.validator.validate_python  # TypeAdapter.validate_python, one call less
     for number, text in lines:
-        if isinstance(text, Mapping):
-            raw: Any = dict(text)
-        else:
-            if not text.strip():
+        # Text and bytes told apart first: isinstance of the Mapping ABC takes longer.
+        if isinstance(text, bytes | str) or not isinstance(text, Mapping):
+            if not text or text.isspace():
                 continue
             try:
-                raw = orjson.loads(text)
+                raw: Any = orjson.loads(text)
             except orjson.JSONDecodeError as e:
                 message = f"not valid JSON: {e.msg} at character {e.pos}"
                 violations.append(Violation(number, None, None, Rule.INVALID_JSON, message))
                 continue
+        else:
+            raw = dict(text)
         if not isinstance(raw, dict):
             message = "each line must be one JSON object"
             violations.append(Violation(number, None, None, Rule.NOT_AN_OBJECT, message))
             continue
-        kind = raw.get("type") if isinstance(raw.get("type"), str) else None
-        problems = _value_problems(number, shown_type(kind), text, raw)
+        kind = raw.get("type")
+        if not isinstance(kind, str):
+            kind = None
+        problems = _value_problems(number, kind, text, raw)
         if problems:
             violations += problems
             continue
         try:
-            line = _LINE.validate_python(raw)
+            line = validate(raw)
         except ValidationError as e:
             violations += pydantic_violations(number, kind, e)
             continue
@@ -181,19 +196,37 @@ def _value_problems(
     U+007F or U+D800-U+DFFF (``_MAY_HIDE_CONTROL``; other ``\u`` escapes, such as
     the ``\u00e4`` of a Finnish name, cannot); DEL also raw. An integer orjson cannot
     keep exact (it reads one beyond 64 bits as a float) can only come as a literal of
-    16 digits or more (``_LONG_DIGITS``): such a line is read again keeping integers
-    exact, so that the number is refused, never rounded.
+    16 digits or more (``has_long_integer``): such a line is read again keeping
+    integers exact, so that the number is refused, never rounded. ``kind`` is the
+    line's raw type, shown only as ``shown_type`` lets it be.
     """
-    if isinstance(text, Mapping):
-        return check_values(number, kind, raw)
+    if not isinstance(text, bytes | str) and isinstance(text, Mapping):
+        return check_values(number, shown_type(kind), raw)
     data = text.encode() if isinstance(text, str) else text
-    long_digits = _LONG_DIGITS.search(data) is not None
-    if not (long_digits or _MAY_HIDE_CONTROL.search(data) is not None):
+    long_digits = has_long_integer(data)
+    if not (long_digits or _may_hide_control(data)):
         return []
-    problems = check_values(number, kind, raw)  # also bounds the nesting to MAX_DEPTH
+    shown = shown_type(kind)
+    problems = check_values(number, shown, raw)  # also bounds the nesting to MAX_DEPTH
     if problems or not long_digits:
         return problems
-    return check_values(number, kind, json.loads(data, parse_int=_exact_int))
+    return check_values(number, shown, json.loads(data, parse_int=_exact_int))
+
+
+def has_long_integer(data: bytes) -> bool:
+    r"""Whether JSON text may hold an integer literal of 16 digits or more.
+
+    Where JSON puts a number: at the start, or after ``:``, ``[``, ``,`` or white
+    space, with an optional minus sign; digits inside a string (an IBAN, an account
+    number) do not count, digits after white space inside a string still do. The
+    same as searching ``(?:^|[\s:\[,])-?[0-9]{16}``, in one pass over the text.
+    """
+    shape = data.translate(_NUMBER_SHAPE)
+    return _LONG in shape or _LONG_NEGATIVE in shape or shape.startswith(_LONG_AT_START)
+
+
+def _may_hide_control(data: bytes) -> bool:
+    return (b"\\" in data or b"\x7f" in data) and _MAY_HIDE_CONTROL.search(data) is not None
 
 
 def _exact_int(literal: str) -> float | int:
@@ -203,11 +236,12 @@ def _exact_int(literal: str) -> float | int:
 
 def digest_idempotency(parsed: list[ParsedLine], index_key: bytes) -> None:
     """Keyed digests of each line's idempotency key and of its content."""
+    sort_keys = orjson.OPT_SORT_KEYS
     for p in parsed:
         key = p.line.idempotency_key
         if key is not None:
             p.key_digest = index_digest(index_key, b"key\x00" + key.encode())
-            content = orjson.dumps(p.raw, option=orjson.OPT_SORT_KEYS)
+            content = orjson.dumps(p.raw, option=sort_keys)
             p.content_digest = index_digest(index_key, b"content\x00" + content)
 
 
@@ -259,10 +293,12 @@ def check_batch(
     registered: list[tuple[str, UUID]] = []
     recipients = set(state.recipients)
     held: dict[UUID, set[str]] = {sid: set(c) for sid, c in state.categories.items()}
+    stored_digests, notices = state.stored_digests, state.notices
     for p in parsed:
-        kind = p.line.type
+        line = p.line
+        kind = line.type
         if p.key_digest is not None:
-            known = state.stored_digests.get(p.key_digest) or seen_digests.get(p.key_digest)
+            known = stored_digests.get(p.key_digest) or seen_digests.get(p.key_digest)
             if known is not None:
                 if known != p.content_digest:
                     message = "this idempotency key was used before with different content"
@@ -279,20 +315,20 @@ def check_batch(
                 continue
             assert p.content_digest is not None  # noqa: S101 - set with key_digest
             seen_digests[p.key_digest] = p.content_digest
-        notice, problems = notice_in_force(p.number, p.line, p.occurred_at, state.notices, now)
-        violations += problems
+        notice, problems = notice_in_force(p.number, line, p.occurred_at, notices, now)
         if notice is None:
+            violations += problems
             continue
         p.notice = notice
-        ctx = LineContext(p.number, p.line, p.occurred_at, notice, state.notices, recipients)
+        ctx = LineContext(p.number, line, p.occurred_at, notice, notices, recipients)
         line_problems = check_line(ctx)
         violations += line_problems
-        if isinstance(p.line, ev.RecipientRegisteredLine):
-            recipients.add(p.line.data.id)
-        if not isinstance(p.line, ev._SubjectLine):
+        if isinstance(line, ev.RecipientRegisteredLine):
+            recipients.add(line.data.id)
+        if not isinstance(line, ev._SubjectLine):
             continue
-        ref = p.line.subject
-        if isinstance(p.line, ev.SubjectRegisteredLine):
+        ref = line.subject
+        if isinstance(line, ev.SubjectRegisteredLine):
             if ref in subjects:
                 message = "a subject with this reference is already registered"
                 violations.append(
@@ -303,8 +339,9 @@ def check_batch(
             registered.append((ref, p.subject_id))
         elif ref in subjects:
             p.subject_id = subjects[ref]
-            derivation = _derivation(ctx, p, held)
-            violations += [] if line_problems else derivation
+            if isinstance(line, ev.PersonalDataRecordedLine | ev.ProfileDerivedLine):
+                derivation = _derivation(ctx, p, held)  # no other line holds or derives
+                violations += [] if line_problems else derivation
         else:
             message = "no subject is registered under this reference (register it first)"
             violations.append(Violation(p.number, kind, "subject", Rule.UNKNOWN_SUBJECT, message))
