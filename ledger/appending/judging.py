@@ -19,7 +19,7 @@ late can make such a use lawful: each basis finding of it is lifted by a
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -85,14 +85,23 @@ USE_TYPES = JUDGED_TYPES - {"PersonalDataRecorded"}
 
 FINDING = "FindingRecorded"
 
+_READ_TOPICS = BASIS_TYPES | ev.SEALED_TYPES | RESTRICTION_TYPES | USE_TYPES | {ERASURE, FINDING}
+"""The stored types ``read_histories`` folds in; it skips every other row unread."""
+
+
+def _getter(data: Any) -> Callable[[str], Any]:
+    """A field of an event's data by name, None when absent (a stored dict or a model).
+
+    A model's attributes are what its ``model_dump()`` holds, without building the dict.
+    """
+    if isinstance(data, dict):
+        return data.get
+    return lambda name: getattr(data, name, None)
+
 
 def fact(version: int, kind: str, occurred_at: datetime, recorded_at: datetime, data: Any) -> Fact:
     """A basis fact from an event's data (a model or a stored dict)."""
-    values: dict[str, Any] = data if isinstance(data, dict) else data.model_dump()
-
-    def get(name: str) -> Any:
-        return values.get(name)
-
+    get = _getter(data)
     expires = get("expires_at")
     if isinstance(expires, str):
         expires = datetime.fromisoformat(expires)
@@ -122,10 +131,7 @@ class SubjectHistory:
 
 def use(version: int, kind: str, occurred_at: datetime, data: Any) -> Use:
     """The judge's view of a use line or stored use event (model or dict)."""
-
-    def get(name: str) -> Any:
-        return data.get(name) if isinstance(data, dict) else getattr(data, name, None)
-
+    get = _getter(data)
     categories = get("derived_from") if kind == "ProfileDerived" else get("categories")
     return Use(
         version, kind, occurred_at, get("purpose"), controller=get("controller"),
@@ -135,11 +141,11 @@ def use(version: int, kind: str, occurred_at: datetime, data: Any) -> Use:
 
 def restriction(version: int, kind: str, occurred_at: datetime, data: Any) -> Restriction:
     """The judge's view of a ``ProcessingRestricted`` or ``RestrictionLifted`` (model or dict)."""
-    values: dict[str, Any] = data if isinstance(data, dict) else data.model_dump()
-    categories = values.get("categories")
+    get = _getter(data)
+    categories = get("categories")
     return Restriction(
         version, kind, occurred_at,
-        None if categories is None else tuple(categories), values.get("controller"),
+        None if categories is None else tuple(categories), get("controller"),
     )  # fmt: skip
 
 
@@ -165,14 +171,7 @@ def read_histories(
     """
     out: defaultdict[UUID, SubjectHistory] = defaultdict(SubjectHistory, into or {})
     for row in rows:
-        if (
-            row.topic not in BASIS_TYPES
-            and row.topic not in ev.SEALED_TYPES
-            and row.topic != ERASURE
-            and row.topic not in RESTRICTION_TYPES
-            and row.topic not in USE_TYPES
-            and row.topic != FINDING
-        ):
+        if row.topic not in _READ_TOPICS:
             continue
         state = mapper.upcast(row.topic, orjson.loads(row.state))
         history = out[as_uuid(row.originator_id)]
@@ -273,27 +272,29 @@ class Judge:
 
     def observe(self, p: ParsedLine, version: int, now: datetime) -> list[Finding]:
         """Take in one line stored as ``version`` of its stream; its findings."""
-        line, at = p.line, p.occurred_at
+        line, at, subject_id = p.line, p.occurred_at, p.subject_id
+        kind = line.type
         if isinstance(line, ev.RecipientRegisteredLine):
             self.agreements.add(line.data.id, Agreement(at, line.data, version))
         elif isinstance(line, ev.RecipientEndedLine):
             self.agreements.add(line.data.id, Agreement(at, None, version))
-        elif line.type in BASIS_TYPES and p.subject_id in self.facts:
-            self.facts[p.subject_id].append(fact(version, line.type, at, now, line.data))
-        elif line.type in RESTRICTION_TYPES and p.subject_id in self.facts:
-            self.histories[p.subject_id].restrictions.append(
-                restriction(version, line.type, at, line.data)
+        elif kind in BASIS_TYPES and subject_id in self.facts:
+            self.facts[subject_id].append(fact(version, kind, at, now, line.data))
+        elif kind in RESTRICTION_TYPES and subject_id in self.facts:
+            self.histories[subject_id].restrictions.append(
+                restriction(version, kind, at, line.data)
             )
         if isinstance(line, ev.ConsentGrantedLine):
             d = line.data
             wrong = judge_consent_notice(d.purpose, d.notice_version, at, self.notices)
             return [] if wrong is None else [wrong]
-        if line.type not in JUDGED_TYPES or p.subject_id is None:
+        if kind not in JUDGED_TYPES or subject_id is None:
             return []
-        facts = self.facts.get(p.subject_id, [])
-        history = self.histories[p.subject_id]
+        facts = self.facts.get(subject_id, [])
+        history = self.histories[subject_id]
         found = self._judge(p, version, facts, history)
-        history.recorded.update((version, f.rule) for f in found)
+        if found:
+            history.recorded.update((version, f.rule) for f in found)
         return found
 
     def revise(self, p: ParsedLine, version: int) -> list[tuple[Use, Finding]]:
@@ -319,6 +320,8 @@ class Judge:
                 recorded=history.recorded,
             )  # fmt: skip
             history.recorded.update((u.position, f.rule) for u, f in found)
+        if not found:
+            return []
         why = (
             f" (judged again: a {p.line.type} that occurred at {p.occurred_at.isoformat()}"
             " was recorded later)"

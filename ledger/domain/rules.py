@@ -304,15 +304,16 @@ def check_fields(
     if found is None:
         return []  # reported by check_category
     out: list[Violation] = []
+    types = found.fields
     for name in names:
-        field = f"data.fields.{shown_name(name)}"
-        kind = found.fields.get(name)
+        kind = types.get(name)
         if kind is None:
             shown = shown_name(name)
             named = f"{name!r}" if shown == name else f"of that name ({shown[1:-1]})"
             message = f"category {category!r} has no field {named}"
-            out.append(_violation(ctx, field, Rule.UNKNOWN_DATA_FIELD, message))
+            out.append(_violation(ctx, f"data.fields.{shown}", Rule.UNKNOWN_DATA_FIELD, message))
         elif values is not None and (problem := value_problem(kind, values[name])):
+            field = f"data.fields.{shown_name(name)}"
             out.append(_violation(ctx, field, problem[0], problem[1]))
     return out
 
@@ -528,6 +529,10 @@ _CODE_IN_REFERENCE = re.compile(
 )
 
 
+_CODE_LENGTH = 11
+"""``DDMMYYCNNNQ``: every match of ``_CODE_IN_REFERENCE`` is this long."""
+
+
 def reference_holds_identity_code(reference: str) -> bool:
     """Whether a subject reference is, or holds, a valid personal identity code.
 
@@ -536,6 +541,8 @@ def reference_holds_identity_code(reference: str) -> bool:
     separators (``C-131052-308T``); a code-like run that fails the check
     character is left alone (it identifies no one).
     """
+    if len(reference) < _CODE_LENGTH:
+        return False  # too short to hold one: the common case, without a search
     return any(
         personal_identity_code_problem(found.group().upper()) is None
         for found in _CODE_IN_REFERENCE.finditer(reference)
@@ -557,4 +564,9 @@ def check_reference(index: int, line: ev._Line) -> list[Violation]:
 
 def check_line(ctx: LineContext) -> list[Violation]:
     """Every register rule that applies to this line, by the type of its ``data``."""
-    return check_reference(ctx.index, ctx.line) + _check_data(ctx.line.data, ctx)  # type: ignore[attr-defined]
+    data = ctx.line.data  # type: ignore[attr-defined]
+    # _check_data(data, ctx): the function registered for the data's own class, read
+    # from the registry directly (singledispatch's cache is a WeakKeyDictionary, read
+    # in Python); any other class goes through the dispatch.
+    check = _check_data.registry.get(type(data)) or _check_data.dispatch(type(data))
+    return check_reference(ctx.index, ctx.line) + check(data, ctx)

@@ -37,7 +37,9 @@ if TYPE_CHECKING:
 MASTER_KEY_ENV = "LEDGER_MASTER_KEY"
 MASTER_KEY_FILE_ENV = "LEDGER_MASTER_KEY_FILE"
 _SEAL_FORMAT = 1
+_SEAL_PREFIX = bytes([_SEAL_FORMAT])
 _KEY_BYTES = 32
+_NONCE_BYTES = 12
 
 
 def master_key_id(key: bytes) -> str:
@@ -214,11 +216,13 @@ class KeyRing:
             msg = "a data key does not unwrap under the master key: the key store was altered"
             raise KeyUnavailable(msg) from None
 
-    def _new_key(self, subject_id: UUID, category: str, now: datetime) -> tuple[int, AESGCM]:
+    def _new_key(
+        self, subject_id: UUID, category: str, now: datetime, random: bytes
+    ) -> tuple[int, AESGCM]:
+        """A new live key for the pair; ``random``: the key's bytes, then its wrap's nonce."""
         version = self._newest.get((subject_id, category), 0) + 1
         self._newest[(subject_id, category)] = version
-        key = AESGCM.generate_key(bit_length=256)
-        nonce = os.urandom(12)
+        key, nonce = random[:_KEY_BYTES], random[_KEY_BYTES:]
         wrapped = nonce + self._master.encrypt(nonce, key, _wrap_aad(subject_id, category, version))
         row = KeyRow(subject_id, category, version, wrapped, self.master_id, now)
         self.pending.append(row)
@@ -239,12 +243,16 @@ class KeyRing:
         """Encrypt a value under the subject's live key for the category (made if none)."""
         live = self._live.get((subject_id, category))
         if live is None:
-            live = self._new_key(subject_id, category, now)
+            # One read of the system's randomness: the new key, its wrap's nonce, this nonce.
+            random = os.urandom(_KEY_BYTES + 2 * _NONCE_BYTES)
+            live = self._new_key(subject_id, category, now, random[:-_NONCE_BYTES])
+            nonce = random[-_NONCE_BYTES:]
+        else:
+            nonce = os.urandom(_NONCE_BYTES)
         key_version, aes = live
-        nonce = os.urandom(12)
         body = aes.encrypt(nonce, plaintext, _seal_aad(subject_id, stream_version, category))
-        blob = bytes([_SEAL_FORMAT]) + key_version.to_bytes(4) + nonce + body
-        return base64.b64encode(blob).decode("ascii")
+        blob = b"".join((_SEAL_PREFIX, key_version.to_bytes(4), nonce, body))
+        return binascii.b2a_base64(blob, newline=False).decode("ascii")
 
     def open(
         self, subject_id: UUID, stream_version: int, category: str, sealed: str
@@ -322,7 +330,7 @@ class KeyRing:
 
 def index_digest(index_key: bytes, value: bytes) -> bytes:
     """A keyed digest for lookups (idempotency keys and content), never an unkeyed hash."""
-    return hmac.new(index_key, value, hashlib.sha256).digest()
+    return hmac.digest(index_key, value, "sha256")
 
 
 SIGNING_KEY_ENV = "LEDGER_SIGNING_KEY"
