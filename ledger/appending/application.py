@@ -479,7 +479,7 @@ class Ledger(Application[UUID]):
             except IntegrityError:
                 # A concurrent writer took a stream version, a subject reference or an
                 # idempotency key first: re-read the store and check again.
-                self.keyring.discard()
+                self.keyring.discard({p.subject_id for p in parsed if p.subject_id})
                 _reset(parsed)
                 if attempt == _RETRIES - 1:
                     msg = (
@@ -536,7 +536,7 @@ class Ledger(Application[UUID]):
         try:
             ids = self.ledger_recorder.insert_events(stored, side=side)
         except BaseException:
-            self.keyring.discard()
+            self.keyring.discard({p.subject_id for p in fresh if p.subject_id})
             raise
         new_ids = [sid for _, sid in registered]
         self.keyring.committed(new_ids)

@@ -18,7 +18,7 @@ import hashlib
 import hmac
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -322,10 +322,26 @@ class KeyRing:
         self._loaded.update(new_subjects)
         self.pending.clear()
 
-    def discard(self) -> None:
-        """The append failed: forget keys that were never stored."""
+    def discard(self, subject_ids: Collection[UUID] | None = None) -> None:
+        """The append failed: forget keys that were never stored.
+
+        ``subject_ids``: the failed call's subjects (every pending key is one of
+        theirs); all their keys are forgotten, since another writer may have made
+        one since (the likeliest reason a write is refused), and the others' kept.
+        None: forget every key.
+        """
         self.pending.clear()
-        self.forget()
+        if subject_ids is None:
+            self.forget()
+            return
+        gone = set(subject_ids)
+        self._loaded -= gone
+        self._live = {k: v for k, v in self._live.items() if k[0] not in gone}
+        self._old = {k: v for k, v in self._old.items() if k[0] not in gone}
+        self._newest = {k: v for k, v in self._newest.items() if k[0] not in gone}
+        self._destroyed = {k for k in self._destroyed if k[0] not in gone}
+        for subject in gone:
+            self._live_by_subject.pop(subject, None)
 
 
 def index_digest(index_key: bytes, value: bytes) -> bytes:

@@ -159,3 +159,21 @@ def test_a_refusal_rests_on_a_full_read_of_the_store(ledger: Ledger) -> None:
         f.append(ledger, f.processed("C-1", purpose="no_such_purpose"))
     assert refused.value.violations[0].rule == "unknown_purpose"
     assert len(read) == 1
+
+
+def test_a_line_sent_again_makes_the_process_read_only_its_own_subject_again(
+    ledger: Ledger,
+) -> None:
+    f.append(ledger, f.subject_registered("C-1"), f.subject_registered("C-2"))
+    line = f.personal_data("C-1", idempotency_key="k-1")
+    f.append(ledger, line)
+    f.append(ledger, f.personal_data("C-2"))
+    read = prefetches(ledger)
+    assert f.append(ledger, line).duplicates == 1  # refused by the store, then read
+    f.append(ledger, f.personal_data("C-2", {"name": "Aino Korhonen"}))
+    assert len(read) == 1
+    stored = ledger.stream(ledger.subject_id("C-2"))
+    assert [e.data.fields for e in stored[-2:]] == [
+        {"name": "Aino Virtanen", "personal_identity_code": "131052-308T"},
+        {"name": "Aino Korhonen"},
+    ]
