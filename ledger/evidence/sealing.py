@@ -174,6 +174,11 @@ class Sealer:
             return self._catch_up(tx, query)[1]
 
     def _catch_up(self, tx: Tx, query: Query) -> tuple[TreeBuilder, int]:
+        if self.store.kind == "postgresql":
+            # Every read below is keyed (a range of log positions, a tree's rows): an
+            # index scan whatever the statistics say. After ANALYZE of a table still
+            # empty, the planner sorted a full scan of the log for each page.
+            tx.execute("SET LOCAL enable_seqscan = off")
         saved = self.tree(query)
         last = query(
             "SELECT MAX(leaf_index) AS i, MAX(position) AS p FROM {t}ledger_merkle_leaves", ()

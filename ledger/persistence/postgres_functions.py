@@ -30,7 +30,8 @@ statement in autocommit mode: its own transaction, one round trip, one message.
     stream version, a reference or an idempotency key another writer took since
     the caller read (or since what it remembers of earlier calls) is refused
     there, which is what lets a call skip the prefetch
-    (``ledger.appending.known``).
+    (``ledger.appending.known``). Declared ``SET enable_seqscan = off`` too (v4):
+    the check's look-ups are index probes whatever the statistics say.
     JIT off too (v2: v1 lacked it). The wait for the lock is bounded by the
     session's ``lock_timeout`` (``LEDGER_LOCK_TIMEOUT``, set on every connection:
     ``LedgerPostgresFactory``); v2 set ``SET LOCAL lock_timeout`` to what the store
@@ -106,6 +107,7 @@ CREATE OR REPLACE FUNCTION {schema}.{append}(
     x_id uuid[], x_version bigint[])
 RETURNS SETOF bigint
 LANGUAGE plpgsql
+SET enable_seqscan = off
 SET jit = off
 AS $body$
 DECLARE

@@ -1,5 +1,7 @@
-"""No append reads a whole table: one-line appends leave every growing table's
-sequential-scan count unchanged on PostgreSQL, read from ``pg_stat_user_tables``.
+"""No append reads a whole table: one-line appends (and the seal of what they wrote,
+when the ledger closes) leave every growing table's sequential-scan count unchanged
+on PostgreSQL, read from ``pg_stat_user_tables``: calls that read the store first,
+and calls about known subjects that only write (``ledger.appending.known``).
 
 The counts are per table and server-wide; a backend flushes its counts when it
 exits, so each measurement closes the ledger (its connections) and waits for the
@@ -94,9 +96,12 @@ def load(url: str, register: DefinitionFile, key_file: str, *, analyze_empty: bo
 
 
 def one_line_appends(url: str, key_file: str) -> None:
+    """Calls about subjects the process does not know (each reads them first), then
+    as many about the same subjects, now known (each only writes:
+    ``ledger.appending.known``)."""
     core = bootstrap(url, key_file=key_file, seal_every=3600)
-    for n in range(APPENDS):
-        ref = f"C-{(n * 37) % SUBJECTS}"
+    for n in range(2 * APPENDS):
+        ref = f"C-{(n % APPENDS * 37) % SUBJECTS}"
         kind = n % 4
         if kind == 0:
             line = f.personal_data(ref, {"name": f"N {n}"}, idempotency_key=f"x-{n}")
