@@ -32,7 +32,9 @@ from ledger.domain.basis import (
     BASIS_TYPES,
     ERASURE,
     RESTRICTION_TYPES,
+    BasisRules,
     Fact,
+    Interval,
     Restriction,
 )
 from ledger.domain.findings import (
@@ -53,7 +55,7 @@ from ledger.domain.findings import (
     judge_recorded_after_erasure,
     judge_restriction,
 )
-from ledger.domain.register import NoticeHistory
+from ledger.domain.register import NoticeHistory, NoticeVersion
 from ledger.persistence.mapper import PydanticMapper, as_uuid
 from schemas import dpv
 from schemas import events as ev
@@ -244,6 +246,13 @@ class Judged:
         }
 
 
+_WATCHED = JUDGED_TYPES | LATE_TYPES
+"""The lines whose subjects the judge keeps histories of."""
+
+_Known = tuple[int, list[Interval]]
+"""Basis intervals with the number of facts they were worked out from."""
+
+
 class Judge:
     """Keeps the state the findings need while a batch is turned into events."""
 
@@ -257,32 +266,39 @@ class Judge:
         """Judge with ``histories``, stored ones of (at least) the judged lines' subjects.
 
         They are the judge's to change: ``HistoryCache.histories`` gives copies.
+        ``agreements`` are copied before the first recipient line changes them.
         """
         self.notices = notices
-        self.agreements = Agreements({k: list(v) for k, v in agreements.history.items()})
-        judged = {
-            p.subject_id
-            for p in fresh
-            if (p.line.type in JUDGED_TYPES or p.line.type in LATE_TYPES) and p.subject_id
-        }
-        self.histories: defaultdict[UUID, SubjectHistory] = defaultdict(
-            SubjectHistory, {sid: h for sid, h in histories.items() if sid in judged}
-        )
-        self.facts: dict[UUID, list[Fact]] = {sid: self.histories[sid].facts for sid in judged}
+        self.agreements = agreements
+        self._own_agreements = False
+        judged = {p.subject_id for p in fresh if p.subject_id and p.line.type in _WATCHED}
+        self.histories: defaultdict[UUID, SubjectHistory] = defaultdict(SubjectHistory)
+        self.facts: dict[UUID, list[Fact]] = {}
+        for sid in judged:
+            history = histories.get(sid)
+            if history is None:
+                history = SubjectHistory()
+            self.histories[sid] = history
+            self.facts[sid] = history.facts
+        self._rules: BasisRules | None = None
+        self._rules_of: tuple[list[NoticeVersion], int] | None = None
+        self._intervals: dict[UUID | None, dict[tuple[str, str | None], _Known]] = {}
+        """Basis intervals by subject, then (purpose, controller): dropped when a fact of
+        the subject comes (``_add_fact``) or the notices change (``_basis_rules``)."""
 
     def observe(self, p: ParsedLine, version: int, now: datetime) -> list[Finding]:
         """Take in one line stored as ``version`` of its stream; its findings."""
         line, at, subject_id = p.line, p.occurred_at, p.subject_id
         kind = line.type
         if isinstance(line, ev.RecipientRegisteredLine):
-            self.agreements.add(line.data.id, Agreement(at, line.data, version))
+            self._agree(line.data.id, Agreement(at, line.data, version))
         elif isinstance(line, ev.RecipientEndedLine):
-            self.agreements.add(line.data.id, Agreement(at, None, version))
+            self._agree(line.data.id, Agreement(at, None, version))
         elif kind in BASIS_TYPES and subject_id in self.facts:
-            self.facts[subject_id].append(fact(version, kind, at, now, line.data))
+            self._add_fact(subject_id, fact(version, kind, at, now, _as_read(line.data)))
         elif kind in RESTRICTION_TYPES and subject_id in self.facts:
             self.histories[subject_id].restrictions.append(
-                restriction(version, kind, at, line.data)
+                restriction(version, kind, at, _as_read(line.data))
             )
         if isinstance(line, ev.ConsentGrantedLine):
             d = line.data
@@ -297,6 +313,44 @@ class Judge:
             history.recorded.update((version, f.rule) for f in found)
         return found
 
+    def _agree(self, recipient: str, agreement: Agreement) -> None:
+        """Take in a recipient's change, on the judge's own copy of the agreements."""
+        if not self._own_agreements:
+            history = self.agreements.history
+            self.agreements = Agreements({k: list(v) for k, v in history.items()})
+            self._own_agreements = True
+        self.agreements.add(recipient, agreement)
+
+    def _add_fact(self, subject_id: UUID, new: Fact) -> None:
+        """Take in a basis fact of the subject: its intervals are to be worked out again."""
+        self.facts[subject_id].append(new)
+        self._intervals.pop(subject_id, None)
+
+    def _basis_rules(self) -> BasisRules:
+        """``BasisRules`` of the notices, made again if a version was published since."""
+        versions = self.notices.versions
+        if (
+            self._rules is None
+            or self._rules_of is None
+            or self._rules_of[0] is not versions
+            or self._rules_of[1] != len(versions)
+        ):
+            self._rules, self._rules_of = BasisRules(versions), (versions, len(versions))
+            self._intervals.clear()
+        return self._rules
+
+    def _basis(
+        self, subject_id: UUID | None, facts: list[Fact], purpose: str, controller: str | None
+    ) -> list[Interval]:
+        """``basis_intervals(facts, ...)`` of the subject, worked out once per fact list."""
+        rules = self._basis_rules()
+        known = self._intervals.setdefault(subject_id, {})
+        found = known.get((purpose, controller))
+        if found is None or found[0] != len(facts):
+            found = (len(facts), rules.intervals(facts, purpose, controller))
+            known[(purpose, controller)] = found
+        return found[1]
+
     def revise(self, p: ParsedLine, version: int) -> list[tuple[Use, Finding]]:
         """Findings about uses judged before ``p`` (stored as ``version``) that it changes.
 
@@ -309,7 +363,7 @@ class Judge:
         if p.line.type in GRANT_TYPES:
             found = judge_lifts(
                 history.uses, version, p.occurred_at, facts=self.facts[p.subject_id],
-                notices=self.notices, recorded=history.recorded,
+                notices=self.notices, recorded=history.recorded, rules=self._basis_rules(),
             )  # fmt: skip
             history.recorded.difference_update((u.position, r) for u, _ in found
                                                for r in BASIS_RULES)  # fmt: skip
@@ -317,7 +371,7 @@ class Judge:
             found = judge_again(
                 history.uses, version, p.occurred_at, facts=self.facts[p.subject_id],
                 restrictions=history.restrictions, notices=self.notices,
-                recorded=history.recorded,
+                recorded=history.recorded, rules=self._basis_rules(),
             )  # fmt: skip
             history.recorded.update((u.position, f.rule) for u, f in found)
         if not found:
@@ -339,7 +393,8 @@ class Judge:
             return [] if late is None else [late]
         found: list[Finding | None] = []
         d = line.data
-        history.uses.append(use(version, line.type, at, d))
+        read = _as_read(d)
+        history.uses.append(use(version, line.type, at, read))
         if isinstance(line, ev.DataDisclosedLine):
             found.append(
                 judge_disclosure(d.recipient, d.purpose, at, self.notices, self.agreements)
@@ -355,8 +410,11 @@ class Judge:
             history.erasures, history.last_recorded, used,
             purpose=d.purpose, at=at, notices=self.notices,
         )  # fmt: skip
-        controller = getattr(d, "controller", None)
-        found.append(judge_basis(facts, self.notices, d.purpose, at, controller))
+        controller = read.get("controller")
+        intervals = self._basis(p.subject_id, facts, d.purpose, controller)
+        found.append(
+            judge_basis(facts, self.notices, d.purpose, at, controller, intervals=intervals)
+        )
         named = None if isinstance(line, ev.AutomatedDecisionMadeLine) else used
         restricted = judge_restriction(
             history.restrictions, named, purpose=d.purpose, at=at, notices=self.notices,
@@ -366,6 +424,45 @@ class Judge:
         if isinstance(line, ev.DataDisclosedLine):
             found = [f if f is None else replace(f, recipient=d.recipient) for f in found]
         return [f for f in found if f is not None]
+
+
+_READ_FIELDS = (
+    "purpose", "controller", "contract", "expires_at", "notice_version", "categories",
+    "derived_from", "recipient",
+)  # fmt: skip
+"""The fields ``fact``, ``use`` and ``restriction`` read of a line's data."""
+
+
+_READABLE: dict[type, tuple[str, ...]] = {}
+
+
+def _readable(model: type) -> tuple[str, ...]:
+    """Those of ``_READ_FIELDS`` an instance of ``model`` can have: a field or a class attribute.
+
+    Of any other, ``getattr(instance, name, None)`` is None, found only after pydantic
+    raised and caught an AttributeError (microseconds each); a model that keeps extra
+    fields can have any.
+    """
+    found = _READABLE.get(model)
+    if found is None:
+        fields = getattr(model, "model_fields", None)
+        if fields is None or getattr(model, "model_config", {}).get("extra") == "allow":
+            found = _READ_FIELDS
+        else:
+            found = tuple(n for n in _READ_FIELDS if n in fields or hasattr(model, n))
+        _READABLE[model] = found
+    return found
+
+
+def _as_read(data: Any) -> dict[str, Any]:
+    """A line's data (a model) as ``_getter`` reads it, as a dict (a dict: itself).
+
+    ``getattr(data, name, None)`` of each of ``_READ_FIELDS``, those it cannot have
+    left out (absent: None to ``dict.get`` as to ``getattr``).
+    """
+    if isinstance(data, dict):
+        return data
+    return {name: getattr(data, name, None) for name in _readable(type(data))}
 
 
 def finding_data(

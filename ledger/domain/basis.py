@@ -35,6 +35,7 @@ import calendar
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from ledger.domain.register import NoticeHistory, NoticeVersion
@@ -188,11 +189,15 @@ def _ordered(facts: Iterable[Fact]) -> list[Fact]:
     return sorted(facts, key=lambda f: (f.occurred_at, f.position))
 
 
+Segment = tuple[datetime, datetime | None]
+"""[since, until) over which the notices in force allow a basis (until None: open)."""
+
+
 def _segments(
     notices: Sequence[NoticeVersion], purpose: str, basis: LegalBasis, controller: str
-) -> list[tuple[datetime, datetime | None]]:
+) -> list[Segment]:
     """Where the notice in force lets ``controller``'s ``purpose`` rest on ``basis``."""
-    out: list[tuple[datetime, datetime | None]] = []
+    out: list[Segment] = []
     for i, notice in enumerate(notices):
         found = notice.definition.purpose(purpose)
         if found is None or basis not in found.bases:
@@ -207,9 +212,7 @@ def _segments(
     return out
 
 
-def _clip(
-    intervals: list[Interval], segments: list[tuple[datetime, datetime | None]]
-) -> list[Interval]:
+def _clip(intervals: list[Interval], segments: Sequence[Segment]) -> list[Interval]:
     out: list[Interval] = []
     for interval in intervals:
         for start, end in segments:
@@ -253,20 +256,24 @@ def stops(
     facts: Sequence[Fact], notices: Sequence[NoticeVersion], purpose: str, controller: str
 ) -> list[Fact]:
     """The facts that end every basis of ``purpose`` for ``controller`` (see the module)."""
-    marketing = _is_direct_marketing(notices, purpose)
-    linked = _linked(notices, purpose)
+    rules = BasisRules(notices)
+    return _stops(facts, rules.terms(purpose, controller), rules)
+
+
+def _stops(facts: Iterable[Fact], terms: PurposeTerms, rules: BasisRules) -> list[Fact]:
+    purpose, controller = terms.purpose, terms.controller
     out: list[Fact] = []
     for f in facts:
         if not f.counts_for(controller):
             continue
         if f.type == ERASURE:
-            if marketing:
+            if terms.marketing:
                 out.append(f)
         elif f.type in STOP_TYPES and (
-            (f.purpose == purpose and marketing)
+            (f.purpose == purpose and terms.marketing)
             or (
-                f.purpose in linked
-                and (f.type == "ObjectionRecorded" or _is_direct_marketing(notices, f.purpose))
+                f.purpose in terms.linked
+                and (f.type == "ObjectionRecorded" or rules.direct_marketing(f.purpose))
             )
         ):
             out.append(f)
@@ -354,26 +361,11 @@ def legal_obligation_intervals(
     contracts: list[Interval], notices: Sequence[NoticeVersion]
 ) -> list[Interval]:
     """After each period of contracts ends, while a statutory retention hold runs."""
-    out: list[Interval] = []
-    for span in contracts:
-        if span.until is None:
-            continue
-        notice = _in_force(notices, span.until)
-        rules = [] if notice is None else _statutory_holds(notice.definition)
-        if not rules:
-            continue
-        until = max(retention_end(rule, span.until) for rule in rules)
-        ended = [e for e in span.evidence if e.type == "ContractEnded"]
-        out.append(Interval(LegalBasis.LEGAL_OBLIGATION.value, span.until, until, ended))
-    return out
+    return BasisRules(notices).legal_obligation(contracts)
 
 
 def _statutory_holds(definition: RegisterDefinition) -> list[RetentionRule]:
     return [r for r in definition.retention if r.starts == "contract_ended" and r.legal_reference]
-
-
-def _in_force(notices: Sequence[NoticeVersion], at: datetime) -> NoticeVersion | None:
-    return NoticeHistory(list(notices)).in_force(at)
 
 
 def basis_intervals(
@@ -387,12 +379,7 @@ def basis_intervals(
     ``controller``: that controller's intervals only; None: those of every
     controller the purpose belongs to, each interval naming its controller.
     """
-    ordered = _ordered(facts)
-    wanted = [controller] if controller is not None else controllers_of(notices, purpose)
-    out: list[Interval] = []
-    for who in wanted:
-        out += _controller_intervals(ordered, notices, purpose, who)
-    return sorted(out, key=lambda i: (i.since, i.basis, i.controller or ""))
+    return BasisRules(notices).intervals(facts, purpose, controller)
 
 
 def under_wrong_notice(fact: Fact, notices: Sequence[NoticeVersion]) -> bool:
@@ -402,31 +389,132 @@ def under_wrong_notice(fact: Fact, notices: Sequence[NoticeVersion]) -> bool:
     4(11), 7(1)): it is recorded, flagged ``consent_under_wrong_notice`` and is no
     basis.
     """
-    if fact.type != "ConsentGranted" or fact.notice_version is None:
-        return False
-    notice = _in_force(notices, fact.occurred_at)
-    return notice is not None and notice.version != fact.notice_version
+    return BasisRules(notices).under_wrong_notice(fact)
 
 
-def _controller_intervals(
-    ordered: list[Fact], notices: Sequence[NoticeVersion], purpose: str, controller: str
-) -> list[Interval]:
-    ending = stops(ordered, notices, purpose, controller)
-    informed = [f for f in ordered if not under_wrong_notice(f, notices)]
-    consent = _clip(
-        consent_intervals(informed, purpose, controller, ending),
-        _segments(notices, purpose, LegalBasis.CONSENT, controller),
-    )
-    spans = contract_spans([f for f in ordered if f.controller == controller])
-    contract = _clip(spans, _segments(notices, purpose, LegalBasis.CONTRACT, controller))
-    legal = _clip(
-        legal_obligation_intervals(spans, notices),
-        _segments(notices, purpose, LegalBasis.LEGAL_OBLIGATION, controller),
-    )
-    out = consent + _cut_at(contract + legal, ending[0] if ending else None)
-    for interval in out:
-        interval.controller = controller
-    return out
+class PurposeTerms(NamedTuple):
+    """What the notices say of one purpose for one controller, as its intervals need.
+
+    A named tuple: made for every purpose of every ``basis_intervals`` call.
+    """
+
+    purpose: str
+    controller: str
+    consent: tuple[Segment, ...]
+    contract: tuple[Segment, ...]
+    legal_obligation: tuple[Segment, ...]
+    marketing: bool
+    """Direct marketing in some notice version: a withdrawal or an erasure request stops it."""
+    linked: frozenset[str]
+    """The purposes whose objection also ends this one (``ends_with_objection_to``)."""
+
+
+class BasisRules:
+    """The notices as basis intervals read them, worked out once per purpose and controller.
+
+    What an interval takes from the notices alone (where a basis is allowed, which
+    purposes are direct marketing or end with an objection, the notice in force at
+    an instant) is the same for every subject: a caller that works out many
+    subjects' intervals under the same notices (the append judge) keeps one and
+    asks it each time. ``basis_intervals`` builds one per call. The notices are
+    copied: a version published later needs a new ``BasisRules``.
+    """
+
+    def __init__(self, notices: Sequence[NoticeVersion]) -> None:
+        """Read ``notices`` in the order given (segments follow it, as ever)."""
+        self.notices: tuple[NoticeVersion, ...] = tuple(notices)
+        self._history: NoticeHistory | None = None
+        self._terms: dict[tuple[str, str], PurposeTerms] = {}
+        self._controllers: dict[str, list[str]] = {}
+        self._marketing: dict[str, bool] = {}
+
+    def in_force(self, at: datetime) -> NoticeVersion | None:
+        """The version in force at ``at``."""
+        if self._history is None:
+            self._history = NoticeHistory(list(self.notices))
+        return self._history.in_force(at)
+
+    def direct_marketing(self, purpose: str) -> bool:
+        """Whether ``purpose`` is direct marketing in some notice version."""
+        found = self._marketing.get(purpose)
+        if found is None:
+            found = self._marketing[purpose] = _is_direct_marketing(self.notices, purpose)
+        return found
+
+    def controllers_of(self, purpose: str) -> list[str]:
+        """``controllers_of`` these notices (do not change the list)."""
+        found = self._controllers.get(purpose)
+        if found is None:
+            found = self._controllers[purpose] = controllers_of(self.notices, purpose)
+        return found
+
+    def terms(self, purpose: str, controller: str) -> PurposeTerms:
+        """What the notices say of ``purpose`` for ``controller``."""
+        found = self._terms.get((purpose, controller))
+        if found is None:
+            notices = self.notices
+            found = PurposeTerms(
+                purpose, controller,
+                consent=tuple(_segments(notices, purpose, LegalBasis.CONSENT, controller)),
+                contract=tuple(_segments(notices, purpose, LegalBasis.CONTRACT, controller)),
+                legal_obligation=tuple(
+                    _segments(notices, purpose, LegalBasis.LEGAL_OBLIGATION, controller)
+                ),
+                marketing=self.direct_marketing(purpose),
+                linked=frozenset(_linked(notices, purpose)),
+            )  # fmt: skip
+            self._terms[(purpose, controller)] = found
+        return found
+
+    def under_wrong_notice(self, fact: Fact) -> bool:
+        """``under_wrong_notice`` these notices."""
+        if fact.type != "ConsentGranted" or fact.notice_version is None:
+            return False
+        notice = self.in_force(fact.occurred_at)
+        return notice is not None and notice.version != fact.notice_version
+
+    def legal_obligation(self, contracts: list[Interval]) -> list[Interval]:
+        """``legal_obligation_intervals`` under these notices."""
+        out: list[Interval] = []
+        for span in contracts:
+            if span.until is None:
+                continue
+            notice = self.in_force(span.until)
+            rules = [] if notice is None else _statutory_holds(notice.definition)
+            if not rules:
+                continue
+            until = max(retention_end(rule, span.until) for rule in rules)
+            ended = [e for e in span.evidence if e.type == "ContractEnded"]
+            out.append(Interval(LegalBasis.LEGAL_OBLIGATION.value, span.until, until, ended))
+        return out
+
+    def intervals(
+        self, facts: Iterable[Fact], purpose: str, controller: str | None = None
+    ) -> list[Interval]:
+        """``basis_intervals`` under these notices (fresh intervals each call)."""
+        ordered = _ordered(facts)
+        informed = [f for f in ordered if not self.under_wrong_notice(f)]
+        wanted = [controller] if controller is not None else self.controllers_of(purpose)
+        out: list[Interval] = []
+        for who in wanted:
+            out += self._controller_intervals(ordered, informed, self.terms(purpose, who))
+        return sorted(out, key=lambda i: (i.since, i.basis, i.controller or ""))
+
+    def _controller_intervals(
+        self, ordered: list[Fact], informed: list[Fact], terms: PurposeTerms
+    ) -> list[Interval]:
+        controller = terms.controller
+        ending = _stops(ordered, terms, self)
+        consent = _clip(
+            consent_intervals(informed, terms.purpose, controller, ending), terms.consent
+        )
+        spans = contract_spans([f for f in ordered if f.controller == controller])
+        contract = _clip(spans, terms.contract)
+        legal = _clip(self.legal_obligation(spans), terms.legal_obligation)
+        out = consent + _cut_at(contract + legal, ending[0] if ending else None)
+        for interval in out:
+            interval.controller = controller
+        return out
 
 
 def _cut_at(intervals: list[Interval], stop: Fact | None) -> list[Interval]:

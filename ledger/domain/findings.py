@@ -34,12 +34,13 @@ known then). A grant recorded late can make such uses lawful: ``judge_lifts`` re
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from ledger.domain.basis import (
     ERASURE,
+    BasisRules,
     Evidence,
     Fact,
     Interval,
@@ -114,16 +115,21 @@ def judge_basis(
     purpose: str,
     at: datetime,
     controller: str | None = None,
+    *,
+    intervals: Sequence[Interval] | None = None,
 ) -> Finding | None:
     """A finding when nothing makes processing for ``purpose`` lawful at ``at``.
 
     ``controller``: the controller that processed; None: lawful if any controller
     of the purpose has a basis (the rules demand a controller where that matters).
+    ``intervals``: ``basis_intervals(facts, notices.versions, purpose, controller)``
+    when the caller has them already (worked out once for many uses); only read.
     """
     notice = notices.in_force(at)
     if notice is None:
         return None
-    intervals = basis_intervals(facts, notices.versions, purpose, controller)
+    if intervals is None:
+        intervals = basis_intervals(facts, notices.versions, purpose, controller)
     if any(i.holds_at(at) for i in intervals):
         return None
     found = notice.index.purposes.get(purpose)
@@ -361,6 +367,7 @@ def judge_again(
     restrictions: Sequence[Restriction],
     notices: NoticeHistory,
     recorded: Collection[tuple[int, str]],
+    rules: BasisRules | None = None,
 ) -> list[tuple[Use, Finding]]:
     """Findings about uses after ``since`` that the fact at ``cause``, recorded late, brings.
 
@@ -370,17 +377,25 @@ def judge_again(
     history known now, the late fact included); a finding counts only when the same
     history without the late fact gives none of its rule, and not when ``recorded``
     (use position, rule of the findings already recorded) holds it. In the order of
-    the uses' positions.
+    the uses' positions. ``rules``: ``BasisRules`` of ``notices`` when the caller keeps one.
     """
     without = [f for f in facts if f.position != cause]
     unrestricted = [r for r in restrictions if r.position != cause]
+    basis_now, basis_before = (
+        _intervals_of(facts, notices, rules),
+        _intervals_of(without, notices, rules),
+    )
 
     def judged(
-        use: Use, facts: Sequence[Fact], restrictions: Sequence[Restriction]
+        use: Use,
+        facts: Sequence[Fact],
+        restrictions: Sequence[Restriction],
+        basis: Callable[[str, str | None], list[Interval]],
     ) -> list[Finding]:
         at = use.occurred_at
+        intervals = basis(use.purpose, use.controller)
         found = (
-            judge_basis(facts, notices, use.purpose, at, use.controller),
+            judge_basis(facts, notices, use.purpose, at, use.controller, intervals=intervals),
             judge_restriction(
                 restrictions, use.categories, purpose=use.purpose, at=at, notices=notices,
                 controller=use.controller,
@@ -392,13 +407,29 @@ def judge_again(
     for use in sorted(uses, key=lambda u: u.position):
         if use.occurred_at <= since:
             continue
-        before = {f.rule for f in judged(use, without, unrestricted)}
-        for finding in judged(use, facts, restrictions):
+        before = {f.rule for f in judged(use, without, unrestricted, basis_before)}
+        for finding in judged(use, facts, restrictions, basis_now):
             if finding.rule in before or (use.position, finding.rule) in recorded:
                 continue
             named = finding if use.recipient is None else replace(finding, recipient=use.recipient)
             out.append((use, named))
     return out
+
+
+def _intervals_of(
+    facts: Sequence[Fact], notices: NoticeHistory, rules: BasisRules | None
+) -> Callable[[str, str | None], list[Interval]]:
+    """``basis_intervals`` of ``facts`` by purpose and controller, each worked out once."""
+    known: dict[tuple[str, str | None], list[Interval]] = {}
+    under = BasisRules(notices.versions) if rules is None else rules
+
+    def intervals(purpose: str, controller: str | None) -> list[Interval]:
+        found = known.get((purpose, controller))
+        if found is None:
+            found = known[(purpose, controller)] = under.intervals(facts, purpose, controller)
+        return found
+
+    return intervals
 
 
 BASIS_RULES = ("no_lawful_basis", "processing_without_consent")
@@ -415,6 +446,7 @@ def judge_lifts(
     facts: Sequence[Fact],
     notices: NoticeHistory,
     recorded: Collection[tuple[int, str]],
+    rules: BasisRules | None = None,
 ) -> list[tuple[Use, Finding]]:
     """Lifts of basis findings that a grant at ``cause``, recorded late, makes wrong.
 
@@ -423,21 +455,27 @@ def judge_lifts(
     ``recorded`` (use position, rule) that has a lawful basis against ``facts`` (the
     history known now, the late fact included) and none without the late fact, one
     ``finding_lifted`` finding per lifted rule, naming it. In the order of the uses'
-    positions.
+    positions. ``rules``: ``BasisRules`` of ``notices`` when the caller keeps one.
     """
     without = [f for f in facts if f.position != cause]
     late = next((f for f in facts if f.position == cause), None)
     if late is None:
         return []
+    basis_now, basis_before = (
+        _intervals_of(facts, notices, rules),
+        _intervals_of(without, notices, rules),
+    )
     out: list[tuple[Use, Finding]] = []
     for use in sorted(uses, key=lambda u: u.position):
         lifted = [r for r in BASIS_RULES if (use.position, r) in recorded]
         if use.occurred_at <= since or not lifted:
             continue
         at = use.occurred_at
-        if judge_basis(facts, notices, use.purpose, at, use.controller) is not None:
+        now = basis_now(use.purpose, use.controller)
+        if judge_basis(facts, notices, use.purpose, at, use.controller, intervals=now) is not None:
             continue
-        if judge_basis(without, notices, use.purpose, at, use.controller) is None:
+        before = basis_before(use.purpose, use.controller)
+        if judge_basis(without, notices, use.purpose, at, use.controller, intervals=before) is None:
             continue
         notice = notices.in_force(at)
         whose = "" if use.controller is None else f" of controller {use.controller}"
