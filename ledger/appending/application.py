@@ -33,7 +33,7 @@ from ledger.appending.batch import (
     digest_idempotency,
     parse_lines,
 )
-from ledger.appending.histories import HistoryCache
+from ledger.appending.histories import HistoryCache, WrittenState
 from ledger.appending.judging import (
     JUDGED_TYPES,
     LATE_TYPES,
@@ -532,7 +532,9 @@ class Ledger(Application[UUID]):
         fresh = [p for p in parsed if not p.duplicate]
         if not fresh:
             return Written(parsed, (), (), ())
-        stored, side, judged_, owners = self._to_stored(fresh, registered, found, histories, now)
+        stored, written, side, judged_, owners = self._to_stored(
+            fresh, registered, found, histories, now
+        )
         try:
             ids = self.ledger_recorder.insert_events(stored, side=side)
         except BaseException:
@@ -543,7 +545,7 @@ class Ledger(Application[UUID]):
         self._histories.written(
             {p.line.subject: (p.subject_id, found.versions.get(p.subject_id, 0))
              for p in fresh if p.subject_id is not None},
-            stored, self.mapper, [ref for ref, _ in registered],
+            written, [ref for ref, _ in registered],
         )  # fmt: skip
         self._committed()
         if any(
@@ -618,7 +620,7 @@ class Ledger(Application[UUID]):
         found: Prefetch,
         histories: dict[UUID, SubjectHistory],
         now: datetime,
-    ) -> tuple[list[StoredEvent], SideRows, list[Judged], list[int]]:
+    ) -> tuple[list[StoredEvent], list[WrittenState], SideRows, list[Judged], list[int]]:
         new_ids = {sid for _, sid in registered}
         streams = {p.subject_id or RECIPIENT_STREAM for p in fresh}
         existing = [s for s in streams if s not in new_ids]
@@ -626,6 +628,7 @@ class Ledger(Application[UUID]):
         versions.update({s: found.versions[s] for s in existing if s in found.versions})
         recorded_at = now.isoformat()
         stored: list[StoredEvent] = []
+        written: list[WrittenState] = []  # what each stored event encodes, for the cache
         idempotency: list[tuple[bytes, bytes, UUID, int]] = []
         registry = self._registry
         judge = Judge(histories, fresh, registry.notices, registry.agreements)
@@ -637,6 +640,7 @@ class Ledger(Application[UUID]):
             versions[stream] += 1
             version = versions[stream]
             line = p.line
+            ref = getattr(line, "subject", None)
             data = line.data.model_dump(mode="json")
             if isinstance(line, ev.ConsentGrantedLine) and line.data.notice_version is None:
                 assert p.notice is not None  # noqa: S101 - set by check_batch
@@ -650,6 +654,7 @@ class Ledger(Application[UUID]):
                 "data": data,
             }
             stored.append(self.mapper.stored_from_state(stream, version, line.type, state, now))
+            written.append((ref, version, line.type, state))
             if p.key_digest is not None and p.content_digest is not None:
                 idempotency.append((p.key_digest, p.content_digest, stream, version))
             for finding in judge.observe(p, version, now):
@@ -662,6 +667,7 @@ class Ledger(Application[UUID]):
                         stream, versions[stream], "FindingRecorded", finding_state, now
                     )
                 )
+                written.append((ref, versions[stream], "FindingRecorded", finding_state))
                 judged.append(Judged(p.number, getattr(line, "subject", None), line.type,
                                      version, finding))  # fmt: skip
             for use, finding in judge.revise(p, version):
@@ -680,6 +686,7 @@ class Ledger(Application[UUID]):
                         stream, versions[stream], "FindingRecorded", finding_state, now
                     )
                 )
+                written.append((ref, versions[stream], "FindingRecorded", finding_state))
                 judged.append(Judged(p.number, getattr(line, "subject", None), use.type,
                                      use.position, finding, because=line.type))  # fmt: skip
         side = SideRows(
@@ -692,7 +699,7 @@ class Ledger(Application[UUID]):
         owners = [
             p.number for p, a, b in zip(fresh, starts, ends, strict=True) for _ in range(a, b)
         ]
-        return stored, side, judged, owners
+        return stored, written, side, judged, owners
 
     def append_stream(
         self, lines: Iterable[str | bytes], *, batch_size: int

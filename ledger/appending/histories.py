@@ -20,10 +20,12 @@ are kept, the least recently used dropped first.
 
 After a call commits, what it wrote is folded in too (``written``): the cache then
 knows each written subject's stream id and last version, and its history when the
-history reached the version the call wrote after. That is what lets the next call
-for the same subjects skip the prefetch (``ledger.appending.known``): were it stale
-(another writer appended since), the write itself is refused by the stream's unique
-version and the call reads the store again.
+history reached the version the call wrote after. It folds the states the call
+encoded, as the call built them, with ``fold_event`` (what ``read_histories`` applies
+to each decoded row): nothing just written is decoded again. That is what lets the
+next call for the same subjects skip the prefetch (``ledger.appending.known``): were
+it stale (another writer appended since), the write itself is refused by the
+stream's unique version and the call reads the store again.
 """
 
 from __future__ import annotations
@@ -31,14 +33,18 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from ledger.appending.judging import SubjectHistory, read_histories
+from ledger.appending.judging import SubjectHistory, fold_event, read_histories
 from ledger.persistence.mapper import PydanticMapper, as_uuid
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import StoredEvent
+
+WrittenState = tuple[str | None, int, str, Mapping[str, Any]]
+"""An event a call wrote: (its subject's reference, None for another stream; its version
+in the stream; its type; the state it encoded, as built)."""
 
 CAPACITY = 10_000
 """Subjects whose histories are kept (a few kilobytes each)."""
@@ -58,8 +64,8 @@ class Known:
 def copy_history(history: SubjectHistory) -> SubjectHistory:
     """A history the judge may change without changing ``history`` (items are frozen)."""
     return SubjectHistory(
-        list(history.facts), dict(history.last_recorded), list(history.erasures),
-        list(history.restrictions), list(history.uses), set(history.recorded),
+        history.facts.copy(), history.last_recorded.copy(), history.erasures.copy(),
+        history.restrictions.copy(), history.uses.copy(), history.recorded.copy(),
     )  # fmt: skip
 
 
@@ -120,36 +126,43 @@ class HistoryCache:
     def written(
         self,
         streams: Mapping[str, tuple[UUID, int]],
-        rows: Sequence[StoredEvent],
-        mapper: PydanticMapper,
+        events: Sequence[WrittenState],
         registered: Iterable[str] = (),
     ) -> None:
         """Fold in what a committed call wrote.
 
         ``streams``: each written subject's reference -> (stream id, the version the
-        call wrote after); ``rows``: the call's stored events; ``registered``: the
+        call wrote after); ``events``: what the call wrote, in order (the states as it
+        built them, folded as they are: nothing is decoded again); ``registered``: the
         references the call registered (their streams were empty before it). A
         history is extended only when it reached the version the call wrote after;
-        otherwise only the new version is kept, and the history is read again when
-        a judged line needs it.
+        otherwise only the new version is kept, and the history is read again when a
+        judged line needs it.
         """
-        by_stream: dict[UUID, list[StoredEvent]] = {}
-        for row in rows:
-            by_stream.setdefault(as_uuid(row.originator_id), []).append(row)
+        last = {ref: version for ref, version, _, _ in events}  # in order: the last
         new = set(registered)
+        folding: dict[str | None, SubjectHistory] = {}
+        cache = self._known
         for ref, (subject_id, after) in streams.items():
-            written = by_stream.get(subject_id)
-            if not written:
+            version = last.get(ref)
+            if version is None:
                 continue
-            known = self._known.pop(ref, None)
+            known = cache.pop(ref, None)
             history: SubjectHistory | None = None
             if ref in new:
                 history = SubjectHistory()
-            elif known is not None and known.subject_id == subject_id and known.version == after:
+            elif known is not None and known.version == after and known.subject_id == subject_id:
                 history = known.history
             if history is not None:
-                history = read_histories(written, mapper, into={subject_id: history})[subject_id]
-            self._remember(ref, Known(subject_id, written[-1].originator_version, history))
+                folding[ref] = history
+            if self._capacity:
+                cache[ref] = Known(subject_id, version, history)
+        self._trim()
+        if folding:
+            for subject, version, topic, state in events:
+                history = folding.get(subject)
+                if history is not None:
+                    fold_event(history, version, topic, state)
 
     def forget(self, subject_ids: Collection[UUID]) -> None:
         """Drop what is known of these streams (the ledger itself wrote to them)."""
@@ -160,6 +173,9 @@ class HistoryCache:
         if not self._capacity:
             return
         self._known[ref] = known
+        self._trim()
+
+    def _trim(self) -> None:
         while len(self._known) > self._capacity:
             self._known.popitem(last=False)
 

@@ -160,6 +160,46 @@ def erasure(version: int, occurred_at: datetime, data: dict[str, Any]) -> Erasur
     return Erasure(version, occurred_at, data["scope"], frozenset(data.get("erased", ())), held)
 
 
+def fold_event(history: SubjectHistory, version: int, topic: str, state: Mapping[str, Any]) -> None:
+    """Fold one event of a subject's stream into its history (other types: nothing).
+
+    ``state``: the event's state at its type's current class version, decoded from
+    the store (``read_histories``) or as the append built it to encode
+    (``HistoryCache.written``). Only envelope times and plain data are read (no
+    ``fields``, which the mapper seals), so both give the same history.
+    """
+    if topic not in _READ_TOPICS:
+        return
+    data = state["data"]
+    if topic == FINDING:
+        judged = data["event"]["version"]
+        if data["rule"] == LIFTED:
+            history.recorded.difference_update((judged, r) for r in BASIS_RULES)
+        else:
+            history.recorded.add((judged, data["rule"]))
+        return
+    occurred = datetime.fromisoformat(state["occurred_at"])
+    if topic in USE_TYPES:
+        history.uses.append(use(version, topic, occurred, data))
+        if topic not in ev.SEALED_TYPES:
+            return
+    if topic in RESTRICTION_TYPES:
+        history.restrictions.append(restriction(version, topic, occurred, data))
+    elif topic == ERASURE:
+        history.erasures.append(erasure(version, occurred, data))
+        if data["scope"] == "subject":
+            recorded = datetime.fromisoformat(state["recorded_at"])
+            history.facts.append(Fact(version, ERASURE, occurred, recorded))
+    elif topic in BASIS_TYPES:
+        recorded = datetime.fromisoformat(state["recorded_at"])
+        history.facts.append(fact(version, topic, occurred, recorded, data))
+    else:
+        category = data["category"]
+        history.last_recorded[category] = max(
+            occurred, history.last_recorded.get(category, occurred)
+        )
+
+
 def read_histories(
     rows: Iterable[StoredEvent],
     mapper: PydanticMapper,
@@ -176,38 +216,7 @@ def read_histories(
         if row.topic not in _READ_TOPICS:
             continue
         state = mapper.upcast(row.topic, orjson.loads(row.state))
-        history = out[as_uuid(row.originator_id)]
-        if row.topic == FINDING:
-            judged = state["data"]["event"]["version"]
-            if state["data"]["rule"] == LIFTED:
-                history.recorded.difference_update((judged, r) for r in BASIS_RULES)
-            else:
-                history.recorded.add((judged, state["data"]["rule"]))
-            continue
-        occurred = datetime.fromisoformat(state["occurred_at"])
-        if row.topic in USE_TYPES:
-            history.uses.append(use(row.originator_version, row.topic, occurred, state["data"]))
-            if row.topic not in ev.SEALED_TYPES:
-                continue
-        if row.topic in RESTRICTION_TYPES:
-            history.restrictions.append(
-                restriction(row.originator_version, row.topic, occurred, state["data"])
-            )
-        elif row.topic == ERASURE:
-            history.erasures.append(erasure(row.originator_version, occurred, state["data"]))
-            if state["data"]["scope"] == "subject":
-                recorded = datetime.fromisoformat(state["recorded_at"])
-                history.facts.append(Fact(row.originator_version, ERASURE, occurred, recorded))
-        elif row.topic in BASIS_TYPES:
-            recorded = datetime.fromisoformat(state["recorded_at"])
-            history.facts.append(
-                fact(row.originator_version, row.topic, occurred, recorded, state["data"])
-            )
-        else:
-            category = state["data"]["category"]
-            history.last_recorded[category] = max(
-                occurred, history.last_recorded.get(category, occurred)
-            )
+        fold_event(out[as_uuid(row.originator_id)], row.originator_version, row.topic, state)
     return out
 
 

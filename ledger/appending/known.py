@@ -75,8 +75,9 @@ def known_reads(
         if p.line.type in JUDGED_TYPES or p.line.type in LATE_TYPES:
             if known.history is None:
                 return None
-            if known.subject_id not in judged:
-                judged[known.subject_id] = copy_history(known.history)
+            judged[known.subject_id] = known.history
     if not keyring.holds(versions):
         return None
-    return KnownReads(Prefetch(subjects, {}, versions, [], []), judged)
+    # Copied only now: a call that needs the full read copies nothing here.
+    copies = {sid: copy_history(history) for sid, history in judged.items()}
+    return KnownReads(Prefetch(subjects, {}, versions, [], []), copies)
