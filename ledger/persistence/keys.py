@@ -8,6 +8,13 @@ that erasure needs: every ciphertext sealed under that key becomes unreadable.
 A sealed value is ``b64(version byte | key version (4) | nonce (12) | ciphertext+tag)``
 with associated data binding it to its stream, its version in the stream and its
 category, so a ciphertext moved to another event or category fails to open.
+
+Per seal, the ring does only what differs between seals: the nonce (a fresh
+``os.urandom``), the stream version in the associated data and the encryption.
+What is fixed per live key (its AES-GCM cipher, the sealed value's head, the
+subject's and category's bytes of the associated data) is built once and held
+with the key; a key read from the store is unwrapped (and so checked) when read,
+but its cipher is built only when a value is sealed or opened under it.
 """
 
 from __future__ import annotations
@@ -109,12 +116,41 @@ def decode_key(text: str, where: str) -> bytes:
     return key
 
 
+_WRAP_AAD_PREFIX = b"ledger key\x00"
+
+
 def _wrap_aad(subject_id: UUID, category: str, key_version: int) -> bytes:
-    return b"ledger key\x00" + subject_id.bytes + category.encode() + key_version.to_bytes(4)
+    return _WRAP_AAD_PREFIX + subject_id.bytes + category.encode() + key_version.to_bytes(4)
 
 
 def _seal_aad(subject_id: UUID, stream_version: int, category: str) -> bytes:
     return subject_id.bytes + stream_version.to_bytes(8) + category.encode()
+
+
+class _DataKey:
+    """An unwrapped data key; its cipher is built on first use (many held keys never are)."""
+
+    __slots__ = ("_aes", "key")
+
+    def __init__(self, key: bytes, aes: AESGCM | None = None) -> None:
+        self.key = key
+        self._aes = aes
+
+    def aes(self) -> AESGCM:
+        aes = self._aes
+        if aes is None:
+            aes = self._aes = AESGCM(self.key)
+        return aes
+
+
+_Live = tuple[bytes, _DataKey, bytes, bytes]
+"""A live key and what every seal under it repeats: the sealed value's head (format
+byte and key version), the key, and the subject's and the category's bytes of the
+associated data (``_seal_aad`` puts the stream version between them)."""
+
+
+def _live(subject: bytes, category: bytes, version: int, key: _DataKey) -> _Live:
+    return _SEAL_PREFIX + version.to_bytes(4), key, subject, category
 
 
 @dataclass
@@ -123,17 +159,21 @@ class KeyRing:
 
     New keys are made by ``seal`` and held in ``pending`` until the append that
     uses them commits (``committed``) or fails (``discard``).
+
+    Held keys are indexed by the subject id's integer (``UUID.int``), not the UUID:
+    a UUID's hash runs Python code, an int's does not, and a new key is looked up
+    and stored under its subject several times.
     """
 
     recorder: LedgerRecorder
     master_key: bytes
     clock_now: datetime | None = None
-    _live: dict[tuple[UUID, str], tuple[int, AESGCM]] = field(default_factory=dict)
-    _old: dict[tuple[UUID, str, int], AESGCM] = field(default_factory=dict)
+    _live: dict[tuple[int, str], _Live] = field(default_factory=dict)
+    _old: dict[tuple[int, str, int], _DataKey] = field(default_factory=dict)
     _loaded: set[UUID] = field(default_factory=set)
-    _newest: dict[tuple[UUID, str], int] = field(default_factory=dict)
-    _destroyed: set[tuple[UUID, str, int]] = field(default_factory=set)
-    _live_by_subject: dict[UUID, set[str]] = field(default_factory=dict)
+    _newest: dict[tuple[int, str], int] = field(default_factory=dict)
+    _destroyed: set[tuple[int, str, int]] = field(default_factory=set)
+    _live_by_subject: dict[int, set[str]] = field(default_factory=dict)
     pending: list[KeyRow] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -151,21 +191,22 @@ class KeyRing:
 
     def take(self, subject_ids: Iterable[UUID], rows: Iterable[KeyRow]) -> None:
         """Hold the keys of these subjects from rows already read (an append's prefetch)."""
-        wanted = {s for s in subject_ids if s not in self._loaded}
+        # Set operations hash each id once (``UUID.__hash__`` runs in Python).
+        wanted = set(subject_ids) - self._loaded
         if not wanted:
             return
         for row in rows:
             if row.subject_id in wanted:
                 self._take(row)
-        self._loaded.update(wanted)
+        self._loaded |= wanted
 
     def holds(self, subject_ids: Iterable[UUID]) -> bool:
         """Whether every key these subjects had when last read (or made here) is held."""
-        return all(s in self._loaded for s in subject_ids)
+        return self._loaded.issuperset(subject_ids)
 
     def live_categories(self, subject_id: UUID) -> frozenset[str]:
         """The categories a held subject has a live (not destroyed) key in."""
-        return frozenset(self._live_by_subject.get(subject_id, ()))
+        return frozenset(self._live_by_subject.get(subject_id.int, ()))
 
     def trim(self, max_keys: int) -> None:
         """Forget every unwrapped key when more than ``max_keys`` are held (flat memory)."""
@@ -183,22 +224,24 @@ class KeyRing:
         self.pending.clear()
 
     def _take(self, row: KeyRow) -> None:
-        pair = (row.subject_id, row.category)
-        self._newest[pair] = max(self._newest.get(pair, 0), row.key_version)
+        subject, category = row.subject_id.int, row.category
+        pair = (subject, category)
+        newest = max(self._newest.get(pair, 0), row.key_version)
+        self._newest[pair] = newest
         if row.wrapped is None:
-            self._destroyed.add((row.subject_id, row.category, row.key_version))
+            self._destroyed.add((subject, category, row.key_version))
         else:
-            self._old[(*pair, row.key_version)] = AESGCM(self._unwrap(row))
+            # Unwrapped now, so a wrong or altered key row is refused when read.
+            self._old[(subject, category, row.key_version)] = _DataKey(self._unwrap(row))
         # Only the newest key of a category is live; once destroyed, the next
         # value of that category gets a fresh key with a higher version.
-        newest = self._newest[pair]
-        live = self._old.get((*pair, newest))
+        live = self._old.get((subject, category, newest))
         if live is None:
             self._live.pop(pair, None)
-            self._live_by_subject.get(row.subject_id, set()).discard(row.category)
+            self._live_by_subject.get(subject, set()).discard(category)
         else:
-            self._live[pair] = (newest, live)
-            self._live_by_subject.setdefault(row.subject_id, set()).add(row.category)
+            self._live[pair] = _live(row.subject_id.bytes, category.encode(), newest, live)
+            self._live_by_subject.setdefault(subject, set()).add(category)
 
     def _unwrap(self, row: KeyRow) -> bytes:
         if row.master_key_id != self.master_id:
@@ -217,20 +260,21 @@ class KeyRing:
             raise KeyUnavailable(msg) from None
 
     def _new_key(
-        self, subject_id: UUID, category: str, now: datetime, random: bytes
-    ) -> tuple[int, AESGCM]:
+        self, subject_id: UUID, category: str, pair: tuple[int, str], now: datetime, random: bytes
+    ) -> _Live:
         """A new live key for the pair; ``random``: the key's bytes, then its wrap's nonce."""
-        version = self._newest.get((subject_id, category), 0) + 1
-        self._newest[(subject_id, category)] = version
+        version = self._newest.get(pair, 0) + 1
+        self._newest[pair] = version
         key, nonce = random[:_KEY_BYTES], random[_KEY_BYTES:]
-        wrapped = nonce + self._master.encrypt(nonce, key, _wrap_aad(subject_id, category, version))
-        row = KeyRow(subject_id, category, version, wrapped, self.master_id, now)
-        self.pending.append(row)
-        aes = AESGCM(key)
-        self._old[(subject_id, category, version)] = aes
-        self._live[(subject_id, category)] = (version, aes)
-        self._live_by_subject.setdefault(subject_id, set()).add(category)
-        return version, aes
+        subject, category_bytes = subject_id.bytes, category.encode()
+        aad = b"".join((_WRAP_AAD_PREFIX, subject, category_bytes, version.to_bytes(4)))
+        wrapped = nonce + self._master.encrypt(nonce, key, aad)
+        self.pending.append(KeyRow(subject_id, category, version, wrapped, self.master_id, now))
+        held = _DataKey(key, AESGCM(key))
+        self._old[(*pair, version)] = held
+        live = self._live[pair] = _live(subject, category_bytes, version, held)
+        self._live_by_subject.setdefault(pair[0], set()).add(category)
+        return live
 
     def seal(
         self,
@@ -241,18 +285,22 @@ class KeyRing:
         now: datetime,
     ) -> str:
         """Encrypt a value under the subject's live key for the category (made if none)."""
-        live = self._live.get((subject_id, category))
+        pair = (subject_id.int, category)
+        live = self._live.get(pair)
         if live is None:
             # One read of the system's randomness: the new key, its wrap's nonce, this nonce.
             random = os.urandom(_KEY_BYTES + 2 * _NONCE_BYTES)
-            live = self._new_key(subject_id, category, now, random[:-_NONCE_BYTES])
+            live = self._new_key(subject_id, category, pair, now, random[:-_NONCE_BYTES])
             nonce = random[-_NONCE_BYTES:]
         else:
+            # A fresh nonce per seal, from the system, never derived: random 96-bit
+            # nonces stay unique however many processes share a key.
             nonce = os.urandom(_NONCE_BYTES)
-        key_version, aes = live
-        body = aes.encrypt(nonce, plaintext, _seal_aad(subject_id, stream_version, category))
-        blob = b"".join((_SEAL_PREFIX, key_version.to_bytes(4), nonce, body))
-        return binascii.b2a_base64(blob, newline=False).decode("ascii")
+        head, key, subject, category_bytes = live
+        # The associated data is _seal_aad's, from the key's parts made once.
+        aad = b"".join((subject, stream_version.to_bytes(8), category_bytes))
+        body = key.aes().encrypt(nonce, plaintext, aad)
+        return binascii.b2a_base64(b"".join((head, nonce, body)), newline=False).decode("ascii")
 
     def open(
         self, subject_id: UUID, stream_version: int, category: str, sealed: str
@@ -260,14 +308,15 @@ class KeyRing:
         """Decrypt a sealed value; None when its key was destroyed (crypto-shredded)."""
         blob = base64.b64decode(sealed)
         key_version = int.from_bytes(blob[1:5])
-        aes = self._old.get((subject_id, category, key_version))
-        if aes is None and (subject_id, category, key_version) not in self._destroyed:
+        held = (subject_id.int, category, key_version)
+        key = self._old.get(held)
+        if key is None and held not in self._destroyed:
             # Held keys may predate another writer's: read this subject's rows again.
             for row in self.recorder.select_keys([subject_id]):
                 self._take(row)
-            aes = self._old.get((subject_id, category, key_version))
-        if aes is None:
-            if (subject_id, category, key_version) in self._destroyed:
+            key = self._old.get(held)
+        if key is None:
+            if held in self._destroyed:
                 return None
             msg = (
                 f"no data key {key_version} for category {category} of stream {subject_id}:"
@@ -276,7 +325,7 @@ class KeyRing:
             raise KeyUnavailable(msg)
         aad = _seal_aad(subject_id, stream_version, category)
         try:
-            return aes.decrypt(blob[5:17], blob[17:], aad)
+            return key.aes().decrypt(blob[5:17], blob[17:], aad)
         except InvalidTag:
             msg = (
                 f"a sealed value of stream {subject_id} version {stream_version} does not"
@@ -334,8 +383,8 @@ class KeyRing:
         if subject_ids is None:
             self.forget()
             return
-        gone = set(subject_ids)
-        self._loaded -= gone
+        self._loaded.difference_update(subject_ids)
+        gone = {s.int for s in subject_ids}
         self._live = {k: v for k, v in self._live.items() if k[0] not in gone}
         self._old = {k: v for k, v in self._old.items() if k[0] not in gone}
         self._newest = {k: v for k, v in self._newest.items() if k[0] not in gone}

@@ -92,7 +92,12 @@ class PydanticMapper(Mapper[UUID]):
         state: dict[str, Any],
         now: datetime,
     ) -> StoredEvent:
-        """Seal and encode a JSON-ready event state (the append path's fast entry)."""
+        """Seal and encode a JSON-ready event state (the append path's fast entry).
+
+        ``state`` is the caller's to give away: it and its ``data`` are changed in
+        place (``data["fields"]`` keeps its place among the keys, so the bytes are
+        those of a copy with the sealed fields).
+        """
         if topic in SEALED_TYPES:
             data = state["data"]
             fields = data["fields"]
@@ -103,19 +108,12 @@ class PydanticMapper(Mapper[UUID]):
                 orjson.dumps(fields),
                 now,
             )
-            state["data"] = {
-                **data,
-                "fields": {"names": sorted(fields), "sealed": sealed},
-            }
+            data["fields"] = {"names": sorted(fields), "sealed": sealed}
         class_version = EVENT_TYPES[topic].class_version
         if class_version > 1:
             state["class_version"] = class_version
-        return StoredEvent(
-            originator_id=originator_id,
-            originator_version=originator_version,
-            topic=topic,
-            state=self.transcoder.encode(state),
-        )
+        # StoredEvent's fields in order: positional arguments bind faster.
+        return StoredEvent(originator_id, originator_version, topic, self.transcoder.encode(state))
 
     def upcast(self, topic: str, state: dict[str, Any]) -> dict[str, Any]:
         """Bring a stored state up to its event class's current version."""
