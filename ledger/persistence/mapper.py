@@ -109,14 +109,24 @@ class PydanticMapper(Mapper[UUID]):
                 now,
             )
             data["fields"] = {"names": sorted(fields), "sealed": sealed}
+        # The topic's own version, whatever ``state`` was copied from (a finding's
+        # state is its judged line's, which may carry that line's version).
         class_version = EVENT_TYPES[topic].class_version
         if class_version > 1:
             state["class_version"] = class_version
+        else:
+            state.pop("class_version", None)
         # StoredEvent's fields in order: positional arguments bind faster.
         return StoredEvent(originator_id, originator_version, topic, self.transcoder.encode(state))
 
     def upcast(self, topic: str, state: dict[str, Any]) -> dict[str, Any]:
-        """Bring a stored state up to its event class's current version."""
+        """Bring a stored state up to its event class's current version.
+
+        Findings appended before 2026-12-01 may carry the ``class_version`` of the
+        line they judged (2, from a ``PersonalDataRecorded``) although
+        ``FindingRecorded`` is at version 1: the first upcaster of ``FindingRecorded``
+        must tell those apart (their data has the v1 shape) rather than trust it.
+        """
         cls = EVENT_TYPES.get(topic)
         if cls is None:
             msg = f"stored event has an unknown topic {topic!r}"
