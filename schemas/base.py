@@ -58,6 +58,8 @@ def invalid_character(value: str, *, free_text: bool = True) -> bool:
     surrogates break readers (terminals, JSON encoders, UTF-8). Free text may hold
     tabs and line breaks; names and references may not.
     """
+    if value.isascii() and value.isprintable():
+        return False  # only U+0020-U+007E: none is refused (the common case, no search)
     pattern = _FORBIDDEN_IN_TEXT if free_text else _FORBIDDEN_IN_NAMES
     return pattern.search(value) is not None
 
@@ -67,8 +69,13 @@ def printable(*, free_text: bool) -> Any:
     search = (_FORBIDDEN_IN_TEXT if free_text else _FORBIDDEN_IN_NAMES).search
 
     def check(value: str, info: ValidationInfo) -> str:
-        # invalid_character(value, free_text=free_text), the context read only then
-        if search(value) is not None and not (info.context or {}).get("recorded"):
+        # invalid_character(value, free_text=free_text), the context read only then;
+        # printable ASCII (U+0020-U+007E) holds nothing refused and is not searched.
+        if (
+            not (value.isascii() and value.isprintable())
+            and search(value) is not None
+            and not (info.context or {}).get("recorded")
+        ):
             raise PydanticCustomError(
                 "invalid_character",
                 "contains a control character, DEL or an unpaired surrogate"

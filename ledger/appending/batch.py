@@ -12,12 +12,13 @@ Any violation rejects the whole batch before anything is written.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,6 +29,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from ledger.domain.register import NoticeHistory, NoticeVersion
 from ledger.domain.rules import (
+    FUTURE_TOLERANCE,
     INVALID_CHARACTER,
     TIMESTAMP_OUT_OF_RANGE,
     LineContext,
@@ -38,7 +40,6 @@ from ledger.domain.rules import (
     shown_path,
 )
 from ledger.errors import Rule, Violation
-from ledger.persistence.keys import index_digest
 from schemas import events as ev
 
 _LINE = TypeAdapter[Any](ev.AppendLine)
@@ -77,6 +78,8 @@ r"""What in JSON text may decode to a character ``check_values`` refuses: a shor
 surrogate, or a raw DEL. Matching more (an escaped backslash before such text) only
 walks a line that needed no walk. Every match starts with a backslash or is a DEL, so
 text with neither is not searched."""
+_TEXT = (bytes, str)
+"""``isinstance(text, _TEXT)``: a tuple, where ``bytes | str`` would build a union per call."""
 _INT_DIGITS = 20
 """A JSON integer literal longer than this (sign included) is beyond 64 bits anyway."""
 
@@ -154,7 +157,7 @@ def parse_lines(
     validate = _LINE.validator.validate_python  # TypeAdapter.validate_python, one call less
     for number, text in lines:
         # Text and bytes told apart first: isinstance of the Mapping ABC takes longer.
-        if isinstance(text, bytes | str) or not isinstance(text, Mapping):
+        if isinstance(text, _TEXT) or not isinstance(text, Mapping):
             if not text or text.isspace():
                 continue
             try:
@@ -200,7 +203,7 @@ def _value_problems(
     integers exact, so that the number is refused, never rounded. ``kind`` is the
     line's raw type, shown only as ``shown_type`` lets it be.
     """
-    if not isinstance(text, bytes | str) and isinstance(text, Mapping):
+    if not isinstance(text, _TEXT) and isinstance(text, Mapping):
         return check_values(number, shown_type(kind), raw)
     data = text.encode() if isinstance(text, str) else text
     long_digits = has_long_integer(data)
@@ -222,6 +225,8 @@ def has_long_integer(data: bytes) -> bool:
     same as searching ``(?:^|[\s:\[,])-?[0-9]{16}``, in one pass over the text.
     """
     shape = data.translate(_NUMBER_SHAPE)
+    if shape.find(_SIXTEEN) < 0:
+        return False  # no 16 digits in a row: most lines, after one search
     return _LONG in shape or _LONG_NEGATIVE in shape or shape.startswith(_LONG_AT_START)
 
 
@@ -237,12 +242,40 @@ def _exact_int(literal: str) -> float | int:
 def digest_idempotency(parsed: list[ParsedLine], index_key: bytes) -> None:
     """Keyed digests of each line's idempotency key and of its content."""
     sort_keys = orjson.OPT_SORT_KEYS
+    digest = keyed_digest(index_key)
+    dumps = orjson.dumps
     for p in parsed:
         key = p.line.idempotency_key
         if key is not None:
-            p.key_digest = index_digest(index_key, b"key\x00" + key.encode())
-            content = orjson.dumps(p.raw, option=sort_keys)
-            p.content_digest = index_digest(index_key, b"content\x00" + content)
+            p.key_digest = digest(b"key\x00" + key.encode())
+            p.content_digest = digest(b"content\x00" + dumps(p.raw, option=sort_keys))
+
+
+_HMAC_BLOCK = 64
+"""SHA-256's block size: HMAC pads (or first hashes) its key to this length."""
+_IPAD = bytes(byte ^ 0x36 for byte in range(256))
+_OPAD = bytes(byte ^ 0x5C for byte in range(256))
+
+
+def keyed_digest(index_key: bytes) -> Callable[[bytes], bytes]:
+    """``index_digest(index_key, ·)``, HMAC-SHA256 with the key's pads hashed once.
+
+    HMAC hashes ``key ^ ipad`` and ``key ^ opad`` (RFC 2104) before any message: a
+    batch copies those two states instead of deriving them again for each digest.
+    """
+    key = hashlib.sha256(index_key).digest() if len(index_key) > _HMAC_BLOCK else index_key
+    key = key.ljust(_HMAC_BLOCK, b"\x00")
+    inner = hashlib.sha256(key.translate(_IPAD))
+    outer = hashlib.sha256(key.translate(_OPAD))
+
+    def digest(value: bytes) -> bytes:
+        hashed = inner.copy()
+        hashed.update(value)
+        keyed = outer.copy()
+        keyed.update(hashed.digest())
+        return keyed.digest()
+
+    return digest
 
 
 def time_ordered_uuid() -> UUID:
@@ -269,14 +302,86 @@ class BatchState:
     """Categories each stored subject has live data in (for derivations)."""
 
 
-def _derivation(ctx: LineContext, p: ParsedLine, held: dict[UUID, set[str]]) -> list[Violation]:
+@dataclass(frozen=True, slots=True)
+class _Kind:
+    """What ``check_batch`` asks of a line's class, asked once per class."""
+
+    registers_recipient: bool
+    of_subject: bool
+    registers_subject: bool
+    holds_data: bool
+    derives: bool
+
+    @classmethod
+    def of(cls, line_class: type) -> _Kind:
+        return cls(
+            registers_recipient=issubclass(line_class, ev.RecipientRegisteredLine),
+            of_subject=issubclass(line_class, ev._SubjectLine),
+            registers_subject=issubclass(line_class, ev.SubjectRegisteredLine),
+            holds_data=issubclass(line_class, ev.PersonalDataRecordedLine | ev.ProfileDerivedLine),
+            derives=issubclass(line_class, ev.ProfileDerivedLine),
+        )
+
+
+_KINDS: dict[type, _Kind] = {}
+"""``_Kind`` per line class met so far (the line models of ``schemas.events``)."""
+
+
+def _kind_of(line_class: type) -> _Kind:
+    found = _KINDS.get(line_class)
+    if found is None:
+        found = _KINDS[line_class] = _Kind.of(line_class)
+    return found
+
+
+def _derivation(
+    ctx: LineContext, p: ParsedLine, held: dict[UUID, set[str]], kind: _Kind
+) -> list[Violation]:
     """Track categories recorded in the batch; check a derivation's sources."""
     assert p.subject_id is not None  # noqa: S101 - resolved by the caller
     categories = held.setdefault(p.subject_id, set())
-    if isinstance(p.line, ev.PersonalDataRecordedLine | ev.ProfileDerivedLine):
+    if kind.holds_data:
         categories.add(p.line.data.category)
-    if isinstance(p.line, ev.ProfileDerivedLine):
+    if kind.derives:
         return check_derivation(ctx, p.line.data, categories)
+    return []
+
+
+_MESSAGES = {
+    Rule.IDEMPOTENCY_CONFLICT: "this idempotency key was used before with different content",
+    Rule.SUBJECT_EXISTS: "a subject with this reference is already registered",
+    Rule.UNKNOWN_SUBJECT: "no subject is registered under this reference (register it first)",
+}
+
+
+def _refused(p: ParsedLine, field: str, rule: Rule) -> Violation:
+    """A violation of a rule ``check_batch`` itself checks (the store's state)."""
+    return Violation(p.number, p.line.type, field, rule, _MESSAGES[rule])
+
+
+def _resolve_subject(  # noqa: PLR0917 - check_batch's state, passed as it is
+    ctx: LineContext,
+    p: ParsedLine,
+    kind: _Kind,
+    line_problems: list[Violation],
+    subjects: dict[str, UUID],
+    registered: list[tuple[str, UUID]],
+    held: dict[UUID, set[str]],
+) -> list[Violation]:
+    """A subject line's stream id (a new one for a registration), or why it has none."""
+    ref = p.line.subject
+    if kind.registers_subject:
+        if ref in subjects:
+            return [_refused(p, "subject", Rule.SUBJECT_EXISTS)]
+        subjects[ref] = p.subject_id = time_ordered_uuid()
+        registered.append((ref, p.subject_id))
+    elif ref in subjects:
+        p.subject_id = subjects[ref]
+        if kind.holds_data:
+            derivation = _derivation(ctx, p, held, kind)  # no other line holds or derives
+            return [] if line_problems else derivation
+    else:
+        return [_refused(p, "subject", Rule.UNKNOWN_SUBJECT)]
     return []
 
 
@@ -294,55 +399,39 @@ def check_batch(
     recipients = set(state.recipients)
     held: dict[UUID, set[str]] = {sid: set(c) for sid, c in state.categories.items()}
     stored_digests, notices = state.stored_digests, state.notices
+    # notice_in_force's answer for most lines, found without a search: the latest
+    # version, for an occurred_at from its start up to the ledger's clock's tolerance.
+    latest = notices.versions[-1] if notices.versions else None
+    latest_from = latest.effective_from if latest is not None else None
+    until = now + FUTURE_TOLERANCE
     for p in parsed:
         line = p.line
-        kind = line.type
         if p.key_digest is not None:
             known = stored_digests.get(p.key_digest) or seen_digests.get(p.key_digest)
             if known is not None:
-                if known != p.content_digest:
-                    message = "this idempotency key was used before with different content"
-                    violations.append(
-                        Violation(
-                            p.number,
-                            kind,
-                            "idempotency_key",
-                            Rule.IDEMPOTENCY_CONFLICT,
-                            message,
-                        )
-                    )
                 p.duplicate = True
+                if known != p.content_digest:
+                    violations.append(_refused(p, "idempotency_key", Rule.IDEMPOTENCY_CONFLICT))
                 continue
             assert p.content_digest is not None  # noqa: S101 - set with key_digest
             seen_digests[p.key_digest] = p.content_digest
-        notice, problems = notice_in_force(p.number, line, p.occurred_at, notices, now)
-        if notice is None:
-            violations += problems
-            continue
-        p.notice = notice
-        ctx = LineContext(p.number, line, p.occurred_at, notice, notices, recipients)
-        line_problems = check_line(ctx)
-        violations += line_problems
-        if isinstance(line, ev.RecipientRegisteredLine):
-            recipients.add(line.data.id)
-        if not isinstance(line, ev._SubjectLine):
-            continue
-        ref = line.subject
-        if isinstance(line, ev.SubjectRegisteredLine):
-            if ref in subjects:
-                message = "a subject with this reference is already registered"
-                violations.append(
-                    Violation(p.number, kind, "subject", Rule.SUBJECT_EXISTS, message)
-                )
-                continue
-            subjects[ref] = p.subject_id = time_ordered_uuid()
-            registered.append((ref, p.subject_id))
-        elif ref in subjects:
-            p.subject_id = subjects[ref]
-            if isinstance(line, ev.PersonalDataRecordedLine | ev.ProfileDerivedLine):
-                derivation = _derivation(ctx, p, held)  # no other line holds or derives
-                violations += [] if line_problems else derivation
+        occurred_at = p.occurred_at
+        if latest is not None and latest_from <= occurred_at <= until:  # type: ignore[operator]
+            notice = latest
         else:
-            message = "no subject is registered under this reference (register it first)"
-            violations.append(Violation(p.number, kind, "subject", Rule.UNKNOWN_SUBJECT, message))
+            found, problems = notice_in_force(p.number, line, occurred_at, notices, now)
+            if found is None:
+                violations += problems
+                continue
+            notice = found
+        p.notice = notice
+        ctx = LineContext(p.number, line, occurred_at, notice, notices, recipients)
+        line_problems = check_line(ctx)
+        if line_problems:
+            violations += line_problems
+        kind = _KINDS.get(type(line)) or _kind_of(type(line))
+        if kind.registers_recipient:
+            recipients.add(line.data.id)
+        if kind.of_subject:
+            violations += _resolve_subject(ctx, p, kind, line_problems, subjects, registered, held)
     return violations, registered

@@ -146,9 +146,13 @@ def check_values(index: int, kind: str | None, raw: Any) -> list[Violation]:
     return out
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LineContext:
-    """What a line is checked against."""
+    """What a line is checked against; never changed once made.
+
+    Not ``frozen``: one is made per line, and a frozen dataclass's ``__init__``
+    (``object.__setattr__`` per field) takes four times as long.
+    """
 
     index: int
     line: ev._Line
@@ -564,9 +568,13 @@ def check_reference(index: int, line: ev._Line) -> list[Violation]:
 
 def check_line(ctx: LineContext) -> list[Violation]:
     """Every register rule that applies to this line, by the type of its ``data``."""
-    data = ctx.line.data  # type: ignore[attr-defined]
+    line = ctx.line
+    data = line.data  # type: ignore[attr-defined]
     # _check_data(data, ctx): the function registered for the data's own class, read
     # from the registry directly (singledispatch's cache is a WeakKeyDictionary, read
     # in Python); any other class goes through the dispatch.
     check = _check_data.registry.get(type(data)) or _check_data.dispatch(type(data))
-    return check_reference(ctx.index, ctx.line) + check(data, ctx)
+    reference = getattr(line, "subject", None)
+    if reference is None or (type(reference) is str and len(reference) < _CODE_LENGTH):
+        return check(data, ctx)  # check_reference's answer for most lines: none
+    return check_reference(ctx.index, line) + check(data, ctx)
