@@ -35,6 +35,7 @@ from ledger.appending.batch import (
 )
 from ledger.appending.histories import HistoryCache, WrittenState
 from ledger.appending.judging import (
+    FINDING,
     JUDGED_TYPES,
     LATE_TYPES,
     Judge,
@@ -392,13 +393,21 @@ class Ledger(Application[UUID]):
         the call was written then either.
         """
         numbered = list(enumerate(lines, start=first_line))
-        with _gc_paused(), self._store_errors():
+        # _gc_paused and _store_errors, written out: a one-line call pays for neither frame.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
             now = self.clock.now()
             self.keyring.trim(_MAX_CACHED_KEYS)
             parsed, violations = parse_lines(numbered, now)
             digest_idempotency(parsed, self.index_key)
             written = self._append_retrying(parsed, violations, now)
             return written.result(first_line, first_line + len(numbered) - 1)
+        except PersistenceError as e:
+            raise self._store_error(e) from e
+        finally:
+            if enabled:
+                gc.enable()
 
     def append_group(
         self, requests: Sequence[Sequence[str | bytes | Mapping[str, Any]]]
@@ -462,13 +471,17 @@ class Ledger(Application[UUID]):
         try:
             yield
         except PersistenceError as e:
-            error = store_failure(self.store, e)
-            if isinstance(error, StoreUnavailable):
-                error = StoreUnavailable(
-                    f"{error}; had it been lost while committing, that transaction may"
-                    " have committed: lines with idempotency keys can be sent again safely"
-                )
-            raise error from e
+            raise self._store_error(e) from e
+
+    def _store_error(self, e: PersistenceError) -> LedgerError:
+        """The ledger's error for a persistence error of an append (``_store_errors``)."""
+        error = store_failure(self.store, e)
+        if isinstance(error, StoreUnavailable):
+            error = StoreUnavailable(
+                f"{error}; had it been lost while committing, that transaction may"
+                " have committed: lines with idempotency keys can be sent again safely"
+            )
+        return error
 
     def _append_retrying(
         self, parsed: list[ParsedLine], violations: list[Violation], now: datetime
@@ -522,9 +535,9 @@ class Ledger(Application[UUID]):
             categories={sid: self.keyring.live_categories(sid) for sid in deriving},
         )
         problems, registered = check_batch(parsed, state, now)
-        problems += self._regarding_problems(parsed, {**subjects, **dict(registered)})
-        violations = sorted([*violations, *problems], key=lambda v: v.line)
-        if violations:
+        problems += self._regarding_problems(parsed, subjects, registered)
+        if violations or problems:
+            violations = sorted([*violations, *problems], key=_line_number)
             if known is not None:
                 _reset(parsed)
                 return self._append_parsed(parsed, [], now, read=True)
@@ -540,19 +553,20 @@ class Ledger(Application[UUID]):
         except BaseException:
             self.keyring.discard({p.subject_id for p in fresh if p.subject_id})
             raise
-        new_ids = [sid for _, sid in registered]
-        self.keyring.committed(new_ids)
-        self._histories.written(
-            {p.line.subject: (p.subject_id, found.versions.get(p.subject_id, 0))
-             for p in fresh if p.subject_id is not None},
-            written, [ref for ref, _ in registered],
-        )  # fmt: skip
+        self.keyring.committed([sid for _, sid in registered])
+        at = found.versions
+        owned: dict[str, tuple[UUID, int]] = {}
+        recipients = False
+        for p in fresh:
+            if p.subject_id is not None:
+                owned[p.line.subject] = (p.subject_id, at.get(p.subject_id, 0))
+            if isinstance(p.line, _RECIPIENT_LINES):
+                recipients = True
+        self._histories.written(owned, written, [ref for ref, _ in registered])
         self._committed()
-        if any(
-            isinstance(p.line, ev.RecipientRegisteredLine | ev.RecipientEndedLine) for p in fresh
-        ):
+        if recipients:
             self._sync_registry()
-        return Written(parsed, tuple(int(i) for i in ids), tuple(owners), tuple(judged_))
+        return Written(parsed, tuple(map(int, ids)), tuple(owners), tuple(judged_))
 
     def _read_store(self, parsed: list[ParsedLine]) -> tuple[Prefetch, dict[UUID, SubjectHistory]]:
         """The call's look-ups in one round trip; the judged subjects' histories."""
@@ -578,7 +592,10 @@ class Ledger(Application[UUID]):
         return found, histories
 
     def _regarding_problems(
-        self, parsed: list[ParsedLine], subjects: Mapping[str, UUID]
+        self,
+        parsed: list[ParsedLine],
+        found: Mapping[str, UUID],
+        registered: list[tuple[str, UUID]],
     ) -> list[Violation]:
         """A ``RecipientNotified`` must answer a change of its own subject (Art. 19).
 
@@ -590,6 +607,7 @@ class Ledger(Application[UUID]):
         lines = [p for p in parsed if isinstance(p.line, ev.RecipientNotifiedLine)]
         if not lines:
             return []
+        subjects = {**found, **dict(registered)}
         at = {p.line.data.regarding for p in lines}
         stored = {n.id: n for n in self.ledger_recorder.select_at_positions(at)}
         problems = []
@@ -623,9 +641,8 @@ class Ledger(Application[UUID]):
     ) -> tuple[list[StoredEvent], list[WrittenState], SideRows, list[Judged], list[int]]:
         new_ids = {sid for _, sid in registered}
         streams = {p.subject_id or RECIPIENT_STREAM for p in fresh}
-        existing = [s for s in streams if s not in new_ids]
-        versions = dict.fromkeys(streams, 0)
-        versions.update({s: found.versions[s] for s in existing if s in found.versions})
+        at = found.versions
+        versions = {s: 0 if s in new_ids else at.get(s, 0) for s in streams}
         recorded_at = now.isoformat()
         stored: list[StoredEvent] = []
         written: list[WrittenState] = []  # what each stored event encodes, for the cache
@@ -633,72 +650,67 @@ class Ledger(Application[UUID]):
         registry = self._registry
         judge = Judge(histories, fresh, registry.notices, registry.agreements)
         judged: list[Judged] = []
-        starts: list[int] = []
+        owners: list[int] = []  # the line number of each stored event
+        to_stored = self.mapper.stored_from_state
         for p in fresh:
-            starts.append(len(stored))
             stream = p.subject_id or RECIPIENT_STREAM
-            versions[stream] += 1
-            version = versions[stream]
+            version = versions[stream] + 1
             line = p.line
+            kind = line.type
             ref = getattr(line, "subject", None)
-            data = line.data.model_dump(mode="json")
+            data = _dumped(line.data)
             if isinstance(line, ev.ConsentGrantedLine) and line.data.notice_version is None:
                 assert p.notice is not None  # noqa: S101 - set by check_batch
                 data["notice_version"] = p.notice.version
+            key = p.key_digest
             state = {
                 "occurred_at": p.occurred_at.astimezone(UTC).isoformat(),
                 "recorded_at": recorded_at,
                 "actor": line.actor,
                 "source": line.source,
-                "idempotency": p.key_digest.hex() if p.key_digest else None,
+                "idempotency": key.hex() if key else None,
                 "data": data,
             }
-            stored.append(self.mapper.stored_from_state(stream, version, line.type, state, now))
-            written.append((ref, version, line.type, state))
-            if p.key_digest is not None and p.content_digest is not None:
-                idempotency.append((p.key_digest, p.content_digest, stream, version))
+            stored.append(to_stored(stream, version, kind, state, now))
+            written.append((ref, version, kind, state))
+            if key is not None and p.content_digest is not None:
+                idempotency.append((key, p.content_digest, stream, version))
+            last = version
             for finding in judge.observe(p, version, now):
-                versions[stream] += 1
-                data = finding_data(finding, line.type, version).model_dump(mode="json")
-                finding_state = {**state, "actor": "ledger", "source": None, "idempotency": None,
+                last += 1
+                data = _dumped(finding_data(finding, kind, version))
+                # The keys of the line's state, in its order (``class_version``: the mapper's).
+                finding_state = {"occurred_at": state["occurred_at"], "recorded_at": recorded_at,
+                                 "actor": "ledger", "source": None, "idempotency": None,
                                  "data": data}  # fmt: skip
-                stored.append(
-                    self.mapper.stored_from_state(
-                        stream, versions[stream], "FindingRecorded", finding_state, now
-                    )
-                )
-                written.append((ref, versions[stream], "FindingRecorded", finding_state))
-                judged.append(Judged(p.number, getattr(line, "subject", None), line.type,
-                                     version, finding))  # fmt: skip
+                stored.append(to_stored(stream, last, FINDING, finding_state, now))
+                written.append((ref, last, FINDING, finding_state))
+                judged.append(Judged(p.number, ref, kind, version, finding))
             for use, finding in judge.revise(p, version):
                 # A late fact: the uses it changes get their new findings after it.
-                because = ev.FindingEvidence(version=version, type=line.type)
-                versions[stream] += 1
-                data = finding_data(finding, use.type, use.position, because).model_dump(
-                    mode="json"
-                )
+                because = ev.FindingEvidence(version=version, type=kind)
+                last += 1
+                data = _dumped(finding_data(finding, use.type, use.position, because))
                 finding_state = {
-                    **state, "occurred_at": use.occurred_at.astimezone(UTC).isoformat(),
-                    "actor": "ledger", "source": None, "idempotency": None, "data": data,
+                    "occurred_at": use.occurred_at.astimezone(UTC).isoformat(),
+                    "recorded_at": recorded_at, "actor": "ledger", "source": None,
+                    "idempotency": None, "data": data,
                 }  # fmt: skip
-                stored.append(
-                    self.mapper.stored_from_state(
-                        stream, versions[stream], "FindingRecorded", finding_state, now
-                    )
-                )
-                written.append((ref, versions[stream], "FindingRecorded", finding_state))
-                judged.append(Judged(p.number, getattr(line, "subject", None), use.type,
-                                     use.position, finding, because=line.type))  # fmt: skip
+                stored.append(to_stored(stream, last, FINDING, finding_state, now))
+                written.append((ref, last, FINDING, finding_state))
+                judged.append(Judged(p.number, ref, use.type, use.position, finding,
+                                     because=kind))  # fmt: skip
+            versions[stream] = last
+            if last == version:
+                owners.append(p.number)
+            else:
+                owners += [p.number] * (last - version + 1)
         side = SideRows(
             subjects=[(ref, sid, now) for ref, sid in registered],
             idempotency=idempotency,
             keys=list(self.keyring.pending),
             expected=[(s, v) for s, v in registry.versions.items() if s not in streams],
         )
-        ends = [*starts[1:], len(stored)]
-        owners = [
-            p.number for p, a, b in zip(fresh, starts, ends, strict=True) for _ in range(a, b)
-        ]
         return stored, written, side, judged, owners
 
     def append_stream(
@@ -776,6 +788,23 @@ class Ledger(Application[UUID]):
             self.listener.closing()
         finally:
             self.factory.close()
+
+
+_RECIPIENT_LINES = (ev.RecipientRegisteredLine, ev.RecipientEndedLine)
+"""Lines that change the recipients' stream: the registry is read again after them."""
+
+
+def _line_number(violation: Violation) -> int:
+    return violation.line
+
+
+def _dumped(data: BaseModel) -> dict[str, Any]:
+    """``data.model_dump(mode="json")``: the model's serializer called as ``model_dump`` calls it.
+
+    Without ``model_dump``'s frame and its keyword arguments (every one at its default).
+    """
+    dumped: dict[str, Any] = data.__pydantic_serializer__.to_python(data, mode="json")
+    return dumped
 
 
 def _reset(parsed: list[ParsedLine]) -> None:

@@ -258,6 +258,12 @@ class Judged:
 _WATCHED = JUDGED_TYPES | LATE_TYPES
 """The lines whose subjects the judge keeps histories of."""
 
+_OBSERVED = (
+    BASIS_TYPES | RESTRICTION_TYPES | JUDGED_TYPES
+    | {"ConsentGranted", "RecipientRegistered", "RecipientEnded"}
+)  # fmt: skip
+"""The line types ``Judge.observe`` takes in or judges (each line model's ``type`` tag)."""
+
 _Known = tuple[int, list[Interval]]
 """Basis intervals with the number of facts they were worked out from."""
 
@@ -297,8 +303,11 @@ class Judge:
 
     def observe(self, p: ParsedLine, version: int, now: datetime) -> list[Finding]:
         """Take in one line stored as ``version`` of its stream; its findings."""
-        line, at, subject_id = p.line, p.occurred_at, p.subject_id
+        line = p.line
         kind = line.type
+        if kind not in _OBSERVED:
+            return []  # what every test below would find of it
+        at, subject_id = p.occurred_at, p.subject_id
         if isinstance(line, ev.RecipientRegisteredLine):
             self._agree(line.data.id, Agreement(at, line.data, version))
         elif isinstance(line, ev.RecipientEndedLine):

@@ -38,6 +38,9 @@ from ledger.persistence.keys import KeyRing
 from ledger.persistence.recorders import Prefetch
 from schemas import events as ev
 
+_WATCHED = JUDGED_TYPES | LATE_TYPES
+"""Lines whose subject's history the judge needs."""
+
 
 @dataclass(frozen=True, slots=True)
 class KnownReads:
@@ -72,7 +75,7 @@ def known_reads(
             return None
         subjects[ref] = known.subject_id
         versions[known.subject_id] = known.version
-        if p.line.type in JUDGED_TYPES or p.line.type in LATE_TYPES:
+        if p.line.type in _WATCHED:
             if known.history is None:
                 return None
             judged[known.subject_id] = known.history

@@ -62,6 +62,17 @@ class Written:
 
     def result(self, first: int, last: int, *, renumber: int = 0) -> AppendResult:
         """The answer for lines ``first``..``last``, numbered from ``first - renumber``."""
+        parsed = self.parsed
+        if not renumber and parsed and _all_within(parsed, first, last):
+            # The whole call (append_batch): every id, finding and line is asked for,
+            # the owners and findings being the parsed lines' (``Ledger._to_stored``).
+            fresh_lines = len(set(self.owners))
+            return AppendResult(
+                fresh_lines,
+                len(parsed) - fresh_lines,
+                max(self.ids) if self.ids else None,
+                tuple(j.as_dict() for j in self.judged),
+            )
         fresh = {n for n in self.owners if first <= n <= last}
         lines = sum(1 for p in self.parsed if first <= p.number <= last)
         positions = [i for i, n in zip(self.ids, self.owners, strict=True) if first <= n <= last]
@@ -73,6 +84,14 @@ class Written:
         return AppendResult(
             len(fresh), lines - len(fresh), max(positions) if positions else None, findings
         )
+
+
+def _all_within(parsed: list[ParsedLine], first: int, last: int) -> bool:
+    """Whether every parsed line is numbered within ``first``..``last``."""
+    if len(parsed) == 1:
+        return first <= parsed[0].number <= last
+    numbers = [p.number for p in parsed]
+    return first <= min(numbers) and max(numbers) <= last
 
 
 @dataclass(frozen=True, slots=True)
