@@ -12,13 +12,12 @@ Any violation rejects the whole batch before anything is written.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -29,7 +28,6 @@ from pydantic import TypeAdapter, ValidationError
 
 from ledger.domain.register import NoticeHistory, NoticeVersion
 from ledger.domain.rules import (
-    FUTURE_TOLERANCE,
     INVALID_CHARACTER,
     TIMESTAMP_OUT_OF_RANGE,
     LineContext,
@@ -40,6 +38,7 @@ from ledger.domain.rules import (
     shown_path,
 )
 from ledger.errors import Rule, Violation
+from ledger.persistence.keys import index_digester
 from schemas import events as ev
 
 _LINE = TypeAdapter[Any](ev.AppendLine)
@@ -242,40 +241,13 @@ def _exact_int(literal: str) -> float | int:
 def digest_idempotency(parsed: list[ParsedLine], index_key: bytes) -> None:
     """Keyed digests of each line's idempotency key and of its content."""
     sort_keys = orjson.OPT_SORT_KEYS
-    digest = keyed_digest(index_key)
+    digest = index_digester(index_key)
     dumps = orjson.dumps
     for p in parsed:
         key = p.line.idempotency_key
         if key is not None:
             p.key_digest = digest(b"key\x00" + key.encode())
             p.content_digest = digest(b"content\x00" + dumps(p.raw, option=sort_keys))
-
-
-_HMAC_BLOCK = 64
-"""SHA-256's block size: HMAC pads (or first hashes) its key to this length."""
-_IPAD = bytes(byte ^ 0x36 for byte in range(256))
-_OPAD = bytes(byte ^ 0x5C for byte in range(256))
-
-
-def keyed_digest(index_key: bytes) -> Callable[[bytes], bytes]:
-    """``index_digest(index_key, ·)``, HMAC-SHA256 with the key's pads hashed once.
-
-    HMAC hashes ``key ^ ipad`` and ``key ^ opad`` (RFC 2104) before any message: a
-    batch copies those two states instead of deriving them again for each digest.
-    """
-    key = hashlib.sha256(index_key).digest() if len(index_key) > _HMAC_BLOCK else index_key
-    key = key.ljust(_HMAC_BLOCK, b"\x00")
-    inner = hashlib.sha256(key.translate(_IPAD))
-    outer = hashlib.sha256(key.translate(_OPAD))
-
-    def digest(value: bytes) -> bytes:
-        hashed = inner.copy()
-        hashed.update(value)
-        keyed = outer.copy()
-        keyed.update(hashed.digest())
-        return keyed.digest()
-
-    return digest
 
 
 def time_ordered_uuid() -> UUID:
@@ -399,11 +371,6 @@ def check_batch(
     recipients = set(state.recipients)
     held: dict[UUID, set[str]] = {sid: set(c) for sid, c in state.categories.items()}
     stored_digests, notices = state.stored_digests, state.notices
-    # notice_in_force's answer for most lines, found without a search: the latest
-    # version, for an occurred_at from its start up to the ledger's clock's tolerance.
-    latest = notices.versions[-1] if notices.versions else None
-    latest_from = latest.effective_from if latest is not None else None
-    until = now + FUTURE_TOLERANCE
     for p in parsed:
         line = p.line
         if p.key_digest is not None:
@@ -415,21 +382,16 @@ def check_batch(
                 continue
             assert p.content_digest is not None  # noqa: S101 - set with key_digest
             seen_digests[p.key_digest] = p.content_digest
-        occurred_at = p.occurred_at
-        if latest is not None and latest_from <= occurred_at <= until:  # type: ignore[operator]
-            notice = latest
-        else:
-            found, problems = notice_in_force(p.number, line, occurred_at, notices, now)
-            if found is None:
-                violations += problems
-                continue
-            notice = found
+        notice, problems = notice_in_force(p.number, line, p.occurred_at, notices, now)
+        if notice is None:
+            violations += problems
+            continue
         p.notice = notice
-        ctx = LineContext(p.number, line, occurred_at, notice, notices, recipients)
+        ctx = LineContext(p.number, line, p.occurred_at, notice, notices, recipients)
         line_problems = check_line(ctx)
         if line_problems:
             violations += line_problems
-        kind = _KINDS.get(type(line)) or _kind_of(type(line))
+        kind = _kind_of(type(line))
         if kind.registers_recipient:
             recipients.add(line.data.id)
         if kind.of_subject:

@@ -25,7 +25,7 @@ import hashlib
 import hmac
 import os
 import stat
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -396,6 +396,22 @@ class KeyRing:
 def index_digest(index_key: bytes, value: bytes) -> bytes:
     """A keyed digest for lookups (idempotency keys and content), never an unkeyed hash."""
     return hmac.digest(index_key, value, "sha256")
+
+
+def index_digester(index_key: bytes) -> Callable[[bytes], bytes]:
+    """``index_digest(index_key, ·)`` for many values: the key's HMAC state made once.
+
+    Each digest copies the keyed state (``hmac.HMAC.copy``) instead of deriving it
+    from the key again: a batch's digests share one key.
+    """
+    keyed = hmac.new(index_key, digestmod=hashlib.sha256)
+
+    def digest(value: bytes) -> bytes:
+        one = keyed.copy()
+        one.update(value)
+        return one.digest()
+
+    return digest
 
 
 SIGNING_KEY_ENV = "LEDGER_SIGNING_KEY"
