@@ -393,21 +393,13 @@ class Ledger(Application[UUID]):
         the call was written then either.
         """
         numbered = list(enumerate(lines, start=first_line))
-        # _gc_paused and _store_errors, written out: a one-line call pays for neither frame.
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with _gc_paused(), self._store_errors():
             now = self.clock.now()
             self.keyring.trim(_MAX_CACHED_KEYS)
             parsed, violations = parse_lines(numbered, now)
             digest_idempotency(parsed, self.index_key)
             written = self._append_retrying(parsed, violations, now)
             return written.result(first_line, first_line + len(numbered) - 1)
-        except PersistenceError as e:
-            raise self._store_error(e) from e
-        finally:
-            if enabled:
-                gc.enable()
 
     def append_group(
         self, requests: Sequence[Sequence[str | bytes | Mapping[str, Any]]]
@@ -471,17 +463,13 @@ class Ledger(Application[UUID]):
         try:
             yield
         except PersistenceError as e:
-            raise self._store_error(e) from e
-
-    def _store_error(self, e: PersistenceError) -> LedgerError:
-        """The ledger's error for a persistence error of an append (``_store_errors``)."""
-        error = store_failure(self.store, e)
-        if isinstance(error, StoreUnavailable):
-            error = StoreUnavailable(
-                f"{error}; had it been lost while committing, that transaction may"
-                " have committed: lines with idempotency keys can be sent again safely"
-            )
-        return error
+            error = store_failure(self.store, e)
+            if isinstance(error, StoreUnavailable):
+                error = StoreUnavailable(
+                    f"{error}; had it been lost while committing, that transaction may"
+                    " have committed: lines with idempotency keys can be sent again safely"
+                )
+            raise error from e
 
     def _append_retrying(
         self, parsed: list[ParsedLine], violations: list[Violation], now: datetime
@@ -679,10 +667,7 @@ class Ledger(Application[UUID]):
             for finding in judge.observe(p, version, now):
                 last += 1
                 data = _dumped(finding_data(finding, kind, version))
-                # The keys of the line's state, in its order (``class_version``: the mapper's).
-                finding_state = {"occurred_at": state["occurred_at"], "recorded_at": recorded_at,
-                                 "actor": "ledger", "source": None, "idempotency": None,
-                                 "data": data}  # fmt: skip
+                finding_state = _finding_state(state["occurred_at"], recorded_at, data)
                 stored.append(to_stored(stream, last, FINDING, finding_state, now))
                 written.append((ref, last, FINDING, finding_state))
                 judged.append(Judged(p.number, ref, kind, version, finding))
@@ -691,20 +676,14 @@ class Ledger(Application[UUID]):
                 because = ev.FindingEvidence(version=version, type=kind)
                 last += 1
                 data = _dumped(finding_data(finding, use.type, use.position, because))
-                finding_state = {
-                    "occurred_at": use.occurred_at.astimezone(UTC).isoformat(),
-                    "recorded_at": recorded_at, "actor": "ledger", "source": None,
-                    "idempotency": None, "data": data,
-                }  # fmt: skip
+                occurred = use.occurred_at.astimezone(UTC).isoformat()
+                finding_state = _finding_state(occurred, recorded_at, data)
                 stored.append(to_stored(stream, last, FINDING, finding_state, now))
                 written.append((ref, last, FINDING, finding_state))
                 judged.append(Judged(p.number, ref, use.type, use.position, finding,
                                      because=kind))  # fmt: skip
             versions[stream] = last
-            if last == version:
-                owners.append(p.number)
-            else:
-                owners += [p.number] * (last - version + 1)
+            owners += [p.number] * (last - version + 1)
         side = SideRows(
             subjects=[(ref, sid, now) for ref, sid in registered],
             idempotency=idempotency,
@@ -796,6 +775,12 @@ _RECIPIENT_LINES = (ev.RecipientRegisteredLine, ev.RecipientEndedLine)
 
 def _line_number(violation: Violation) -> int:
     return violation.line
+
+
+def _finding_state(occurred_at: str, recorded_at: str, data: dict[str, Any]) -> dict[str, Any]:
+    """A ``FindingRecorded``'s state: the ledger's, keyed as a line's state is."""
+    return {"occurred_at": occurred_at, "recorded_at": recorded_at, "actor": "ledger",
+            "source": None, "idempotency": None, "data": data}  # fmt: skip
 
 
 def _dumped(data: BaseModel) -> dict[str, Any]:
