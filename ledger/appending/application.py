@@ -393,7 +393,7 @@ class Ledger(Application[UUID]):
         the call was written then either.
         """
         numbered = list(enumerate(lines, start=first_line))
-        with _gc_paused(), self._store_errors():
+        with _Call(self.store):
             now = self.clock.now()
             self.keyring.trim(_MAX_CACHED_KEYS)
             parsed, violations = parse_lines(numbered, now)
@@ -412,7 +412,7 @@ class Ledger(Application[UUID]):
         commit together. A failure of the store raises for the whole group, and
         nothing of it was written.
         """
-        with _gc_paused(), self._store_errors():
+        with _Call(self.store):
             now = self.clock.now()
             self.keyring.trim(_MAX_CACHED_KEYS)
             results: list[AppendResult | BatchRejected | None] = [None] * len(requests)
@@ -456,20 +456,6 @@ class Ledger(Application[UUID]):
         except BatchRejected as e:
             return request.rejected(e.violations)
         raise AssertionError  # pragma: no cover - violations always refuse
-
-    @contextmanager
-    def _store_errors(self) -> Iterator[None]:
-        """Turn the library's persistence errors into the ledger's, saying what is safe."""
-        try:
-            yield
-        except PersistenceError as e:
-            error = store_failure(self.store, e)
-            if isinstance(error, StoreUnavailable):
-                error = StoreUnavailable(
-                    f"{error}; had it been lost while committing, that transaction may"
-                    " have committed: lines with idempotency keys can be sent again safely"
-                )
-            raise error from e
 
     def _append_retrying(
         self, parsed: list[ParsedLine], violations: list[Violation], now: datetime
@@ -798,21 +784,38 @@ def _reset(parsed: list[ParsedLine]) -> None:
         p.duplicate, p.subject_id, p.notice = False, None, None
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection inside one batch.
+class _Call:
+    """The frame of one append call: no cyclic garbage collection, the store's errors told.
 
-    A batch allocates many short-lived, acyclic objects (models, dicts, bytes);
-    the cyclic collector running over them costs more than the rest of
-    validation. Reference counting still frees them; collection resumes after.
+    A batch allocates many short-lived, acyclic objects (models, dicts, bytes); the
+    cyclic collector running over them costs more than the rest of validation.
+    Reference counting still frees them; collection resumes after. The library's
+    persistence errors become the ledger's, saying what is safe. A class rather than
+    two generator-based context managers: a one-line call enters it once, cheaply.
     """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
+
+    __slots__ = ("_enabled", "_store")
+
+    def __init__(self, store: StoreConfig) -> None:
+        self._store = store
+        self._enabled = False
+
+    def __enter__(self) -> None:
+        self._enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 _tb: object) -> None:  # fmt: skip
+        if self._enabled:
             gc.enable()
+        if isinstance(error, PersistenceError):
+            failure = store_failure(self._store, error)
+            if isinstance(failure, StoreUnavailable):
+                failure = StoreUnavailable(
+                    f"{failure}; had it been lost while committing, that transaction may"
+                    " have committed: lines with idempotency keys can be sent again safely"
+                )
+            raise failure from error
 
 
 def file_digest(content: bytes) -> str:

@@ -20,6 +20,11 @@ if TYPE_CHECKING:
 
 _IN_CHUNK = 900
 """Ids per query, below SQLite's bound on parameters per statement."""
+_EACH_AT_MOST = 4
+"""A call of at most this many events (a service's one line with its findings) inserts
+them one statement each, reading each position as it goes (2.5 µs an event); a larger
+one uses ``executemany`` between two reads of the last position (about 5 µs a call,
+then 1 an event)."""
 
 
 def _chunks(items: Iterable[Any]) -> Iterable[list[Any]]:
@@ -48,6 +53,24 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
             "CREATE TABLE IF NOT EXISTS ledger_meta (name TEXT PRIMARY KEY, value BLOB NOT NULL)",
         ]
         return statements
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """One call's rows in one write transaction (``BEGIN IMMEDIATE``).
+
+        The library's ``insert_events`` reaches the same transaction through three
+        generator-based context managers (the datastore's transaction, its
+        connection, the connection's transaction); taking the writer's connection
+        from the pool directly leaves one, about 5 µs of a one-line call.
+        """
+        pool = self.datastore.pool
+        connection = pool.get_connection(is_writer=True)
+        try:
+            with connection.transaction(commit=True) as c:
+                return self._insert_events(c, stored_events, **kwargs)
+        finally:
+            pool.put_connection(connection)
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -83,13 +106,15 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         """Refuse the write when a stream it was checked against moved since it was read.
 
         Run after the inserts: this transaction holds the writer's lock then, and
-        its snapshot is the newest (a stale one could not have written).
+        its snapshot is the newest (a stale one could not have written). One
+        statement of one ``MAX`` per stream (each an index probe).
         """
         table = self.events_table_name
-        sql = f"SELECT MAX(originator_version) FROM {table} WHERE originator_id = ?"
-        for stream, version in expected:
-            c.execute(sql, (stream.hex,))
-            if (c.fetchone()[0] or 0) != version:
+        probe = f"(SELECT MAX(originator_version) FROM {table} WHERE originator_id = ?)"
+        c.execute("SELECT " + ", ".join([probe] * len(expected)), [s.hex for s, _ in expected])
+        heads = c.fetchone()
+        for (stream, version), head in zip(expected, heads, strict=True):
+            if (head or 0) != version:
                 msg = f"stream {stream} changed since this call read it"
                 raise IntegrityError(msg)
 
@@ -133,11 +158,14 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
             conn.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _insert_rows(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent]) -> list[int]:
-        """One executemany; the writer lock makes the new rowids max+1 .. max+n.
+        """The events' rows; their positions (rowids), in order.
 
-        The library inserts row by row to read each ``lastrowid``; under SQLite's
-        single writer the ids of a batch are consecutive, so one statement does.
+        The library inserts row by row to read each ``lastrowid``: so does a small
+        call (``_EACH_AT_MOST``). A larger one is one executemany; the writer lock
+        makes the new rowids max+1 .. max+n, read before and checked after.
         """
+        if len(stored_events) <= _EACH_AT_MOST:
+            return self._insert_each(c, stored_events)
         c.execute(f"SELECT MAX(rowid) FROM {self.events_table_name}")
         start = (c.fetchone()[0] or 0) + 1
         c.executemany(
@@ -152,6 +180,16 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         if ids and c.fetchone()[0] != ids[-1]:
             msg = "SQLite did not number the batch consecutively"
             raise IntegrityError(msg)
+        return ids
+
+    def _insert_each(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent]) -> list[int]:
+        ids = []
+        for e in stored_events:
+            c.execute(
+                self.insert_events_statement,
+                (e.originator_id.hex, e.originator_version, e.topic, e.state),  # type: ignore[union-attr]
+            )
+            ids.append(c.lastrowid)
         return ids
 
     def _select_in(self, sql: str, values: Iterable[Any]) -> list[Any]:
