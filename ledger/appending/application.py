@@ -14,7 +14,7 @@ import hashlib
 import os
 import random
 import time
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from itertools import islice
@@ -69,7 +69,13 @@ from ledger.integrity.checkpoint import (
     private_key_to_bytes,
     verifier_key,
 )
-from ledger.persistence.keys import KeyRing, MasterKeySource, SigningKeySource, master_key_id
+from ledger.persistence.keys import (
+    KeyRing,
+    MasterKeySource,
+    SigningKeySource,
+    index_digester,
+    master_key_id,
+)
 from ledger.persistence.mapper import PydanticMapper, as_uuid, stored_leaf
 from ledger.persistence.recorders import LedgerRecorder, Prefetch, SideRows
 from ledger.persistence.recorders_postgres import PostgresLedgerRecorder
@@ -80,7 +86,7 @@ from ledger.persistence.store import (
     ensure_postgres_schema,
     store_failure,
 )
-from ledger.persistence.transcoder import OrjsonTranscoder
+from ledger.persistence.transcoder import OrjsonTranscoder, utc_text
 from schemas import events as ev
 from schemas.base import invalid_character
 from schemas.register import RegisterDefinition
@@ -142,6 +148,7 @@ class Ledger(Application[UUID]):
         self.key_source = master_key
         self._keyring: KeyRing | None = None
         self._index_key: bytes | None = None
+        self._index_digest: Callable[[bytes], bytes] | None = None
         self.listener: CommitListener = NoListener()
         self._deferred = 0
         self._pending = False
@@ -206,6 +213,7 @@ class Ledger(Application[UUID]):
         """Drop the unwrapped keys and the master key (after a rotation)."""
         self._keyring = None
         self._index_key = None
+        self._index_digest = None
         self.mapper.keyring = None
 
     @property
@@ -218,6 +226,13 @@ class Ledger(Application[UUID]):
                 raise NotInitialised(msg)
             self._index_key = self.keyring.unwrap_secret(wrapped, _INDEX_KEY)
         return self._index_key
+
+    @property
+    def index_digest(self) -> Callable[[bytes], bytes]:
+        """``index_digest(self.index_key, ·)``, the key's HMAC state made once (3 µs a call)."""
+        if self._index_digest is None:
+            self._index_digest = index_digester(self.index_key)
+        return self._index_digest
 
     # --- notices ------------------------------------------------------------------
 
@@ -397,7 +412,7 @@ class Ledger(Application[UUID]):
             now = self.clock.now()
             self.keyring.trim(_MAX_CACHED_KEYS)
             parsed, violations = parse_lines(numbered, now)
-            digest_idempotency(parsed, self.index_key)
+            digest_idempotency(parsed, self.index_digest)
             written = self._append_retrying(parsed, violations, now)
             return written.result(first_line, first_line + len(numbered) - 1)
 
@@ -421,7 +436,7 @@ class Ledger(Application[UUID]):
             for index, lines in enumerate(requests):
                 numbered = list(enumerate(lines, start=offset + 1))
                 parsed, violations = parse_lines(numbered, now)
-                digest_idempotency(parsed, self.index_key)
+                digest_idempotency(parsed, self.index_digest)
                 request = GroupRequest(index, offset, offset + len(numbered), parsed)
                 offset += len(numbered)
                 if violations:
@@ -638,7 +653,7 @@ class Ledger(Application[UUID]):
                 data["notice_version"] = p.notice.version
             key = p.key_digest
             state = {
-                "occurred_at": p.occurred_at.astimezone(UTC).isoformat(),
+                "occurred_at": utc_text(p.occurred_at),
                 "recorded_at": recorded_at,
                 "actor": line.actor,
                 "source": line.source,
@@ -662,7 +677,7 @@ class Ledger(Application[UUID]):
                 because = ev.FindingEvidence(version=version, type=kind)
                 last += 1
                 data = _dumped(finding_data(finding, use.type, use.position, because))
-                occurred = use.occurred_at.astimezone(UTC).isoformat()
+                occurred = utc_text(use.occurred_at)
                 finding_state = _finding_state(occurred, recorded_at, data)
                 stored.append(to_stored(stream, last, FINDING, finding_state, now))
                 written.append((ref, last, FINDING, finding_state))

@@ -17,7 +17,7 @@ import math
 import os
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -38,7 +38,6 @@ from ledger.domain.rules import (
     shown_path,
 )
 from ledger.errors import Rule, Violation
-from ledger.persistence.keys import index_digester
 from schemas import events as ev
 
 _LINE = TypeAdapter[Any](ev.AppendLine)
@@ -226,11 +225,19 @@ def has_long_integer(data: bytes) -> bool:
     shape = data.translate(_NUMBER_SHAPE)
     if shape.find(_SIXTEEN) < 0:
         return False  # no 16 digits in a row: most lines, after one search
-    return _LONG in shape or _LONG_NEGATIVE in shape or shape.startswith(_LONG_AT_START)
+    return (
+        shape.find(_LONG) >= 0
+        or shape.find(_LONG_NEGATIVE) >= 0
+        or shape.startswith(_LONG_AT_START)
+    )
 
 
 def _may_hide_control(data: bytes) -> bool:
-    return (b"\\" in data or b"\x7f" in data) and _MAY_HIDE_CONTROL.search(data) is not None
+    # find, not ``in``: ``b"x" in data`` first tries the operand as an integer (a byte
+    # value) and raises and clears a TypeError before searching, a microsecond a line.
+    return (data.find(b"\\") >= 0 or data.find(b"\x7f") >= 0) and _MAY_HIDE_CONTROL.search(
+        data
+    ) is not None
 
 
 def _exact_int(literal: str) -> float | int:
@@ -238,10 +245,13 @@ def _exact_int(literal: str) -> float | int:
     return int(literal) if len(literal) <= _INT_DIGITS else math.inf
 
 
-def digest_idempotency(parsed: list[ParsedLine], index_key: bytes) -> None:
-    """Keyed digests of each line's idempotency key and of its content."""
+def digest_idempotency(parsed: list[ParsedLine], digest: Callable[[bytes], bytes]) -> None:
+    """Keyed digests of each line's idempotency key and of its content.
+
+    ``digest``: the index key's digester (``ledger.persistence.keys.index_digester``),
+    made once per ledger, not per call.
+    """
     sort_keys = orjson.OPT_SORT_KEYS
-    digest = index_digester(index_key)
     dumps = orjson.dumps
     for p in parsed:
         key = p.line.idempotency_key

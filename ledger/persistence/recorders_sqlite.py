@@ -18,6 +18,10 @@ if TYPE_CHECKING:
     from eventsourcing.persistence import Notification, StoredEvent
     from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore
 
+_BLOB = bytearray
+"""How a blob parameter is handed to ``sqlite3``: ``bytes`` is not among the types it
+binds without asking for an adapter (a failed adapter look-up raises and clears two
+AttributeErrors per value, 0.3 µs), ``bytearray`` is; the copy costs less."""
 _IN_CHUNK = 900
 """Ids per query, below SQLite's bound on parameters per statement."""
 _EACH_AT_MOST = 4
@@ -84,7 +88,7 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         if side.idempotency:
             c.executemany(
                 "INSERT INTO ledger_idempotency VALUES (?,?,?,?)",
-                [(k, d, oid.hex, v) for k, d, oid, v in side.idempotency],
+                [(_BLOB(k), _BLOB(d), oid.hex, v) for k, d, oid, v in side.idempotency],
             )
         if side.keys:
             c.executemany(
@@ -171,7 +175,7 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         c.executemany(
             self.insert_events_statement,
             [
-                (e.originator_id.hex, e.originator_version, e.topic, e.state)  # type: ignore[union-attr]
+                (e.originator_id.hex, e.originator_version, e.topic, _BLOB(e.state))  # type: ignore[union-attr]
                 for e in stored_events
             ],
         )
@@ -187,7 +191,7 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         for e in stored_events:
             c.execute(
                 self.insert_events_statement,
-                (e.originator_id.hex, e.originator_version, e.topic, e.state),  # type: ignore[union-attr]
+                (e.originator_id.hex, e.originator_version, e.topic, _BLOB(e.state)),  # type: ignore[union-attr]
             )
             ids.append(c.lastrowid)
         return ids

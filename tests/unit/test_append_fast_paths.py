@@ -22,7 +22,7 @@ from pydantic import TypeAdapter
 from ledger.appending import batch
 from ledger.appending.judging import fact, restriction, use
 from ledger.domain import rules
-from ledger.persistence.keys import KeyRing, _wrap_aad, index_digest
+from ledger.persistence.keys import KeyRing, _wrap_aad, index_digest, index_digester
 from schemas import base, identifiers
 from schemas import events as ev
 from schemas.base import Frozen
@@ -111,7 +111,7 @@ def test_digests_of_the_same_line_do_not_change_with_the_order_of_its_fields() -
     b = b'{"data":{"controller":"0209628-8","kind":"person"},"idempotency_key":"k1",'
     b += b'"actor":"crm","subject":"c-1","type":"SubjectRegistered"}'
     parsed, _ = batch.parse_lines([(1, a), (2, b)], NOW)
-    batch.digest_idempotency(parsed, b"i" * 32)
+    batch.digest_idempotency(parsed, index_digester(b"i" * 32))
     first, second = parsed
     assert first.key_digest == index_digest(b"i" * 32, b"key\x00k1")
     assert first.key_digest == second.key_digest
