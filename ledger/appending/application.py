@@ -3,8 +3,8 @@
 ``Ledger`` is an eventsourcing ``Application`` whose mapper (pydantic + orjson +
 per-subject sealing) and recorder (the library's, plus side tables) are the
 ledger's own. Appends bypass ``Application.save`` (which builds a processing
-event and aggregate bookkeeping per event) and hand whole batches of stored
-events to the recorder's ``insert_events``: one transaction per call.
+event and aggregate bookkeeping per event) and hand a call's stored events to the
+recorder's ``insert_chunks`` as they are made: one transaction per call.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import random
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
@@ -77,7 +78,7 @@ from ledger.persistence.keys import (
     master_key_id,
 )
 from ledger.persistence.mapper import PydanticMapper, as_uuid, stored_leaf
-from ledger.persistence.recorders import LedgerRecorder, Prefetch, SideRows
+from ledger.persistence.recorders import KeyRow, LedgerRecorder, Prefetch, SideRows
 from ledger.persistence.recorders_postgres import PostgresLedgerRecorder
 from ledger.persistence.recorders_sqlite import SQLiteLedgerRecorder
 from ledger.persistence.store import (
@@ -98,6 +99,9 @@ _VERIFIER_KEY = "verifier_key"
 _RETRIES = 12
 """Checks again after a concurrent writer won, with jittered backoff capped at 0.5 s."""
 _MAX_CACHED_KEYS = 4096
+_CHUNK_EVENTS = 200
+"""Events per chunk a large call is handed to the store in (``Ledger._stored_chunks``):
+PostgreSQL writes one while the next is made."""
 _SHOWN_REFERENCE = 64
 """A longer unknown reference is not repeated in the error (it is no reference of ours)."""
 CHANGE_TYPES = frozenset(
@@ -534,11 +538,10 @@ class Ledger(Application[UUID]):
         fresh = [p for p in parsed if not p.duplicate]
         if not fresh:
             return Written(parsed, (), (), ())
-        stored, written, side, judged_, owners = self._to_stored(
-            fresh, registered, found, histories, now
-        )
+        built = _Built()
+        chunks = self._stored_chunks(fresh, registered, found, histories, now=now, built=built)
         try:
-            ids = self.ledger_recorder.insert_events(stored, side=side)
+            ids = self.ledger_recorder.insert_chunks(chunks)
         except BaseException:
             self.keyring.discard({p.subject_id for p in fresh if p.subject_id})
             raise
@@ -551,11 +554,11 @@ class Ledger(Application[UUID]):
                 owned[p.line.subject] = (p.subject_id, at.get(p.subject_id, 0))
             if isinstance(p.line, _RECIPIENT_LINES):
                 recipients = True
-        self._histories.written(owned, written, [ref for ref, _ in registered])
+        self._histories.written(owned, built.written, [ref for ref, _ in registered])
         self._committed()
         if recipients:
             self._sync_registry()
-        return Written(parsed, tuple(map(int, ids)), tuple(owners), tuple(judged_))
+        return Written(parsed, tuple(map(int, ids)), tuple(built.owners), tuple(built.judged))
 
     def _read_store(self, parsed: list[ParsedLine]) -> tuple[Prefetch, dict[UUID, SubjectHistory]]:
         """The call's look-ups in one round trip; the judged subjects' histories."""
@@ -620,78 +623,108 @@ class Ledger(Application[UUID]):
                                           Rule.NOT_A_CHANGE_OF_SUBJECT, message))  # fmt: skip
         return problems
 
-    def _to_stored(
+    def _stored_chunks(
         self,
         fresh: list[ParsedLine],
         registered: list[tuple[str, UUID]],
         found: Prefetch,
         histories: dict[UUID, SubjectHistory],
+        *,
         now: datetime,
-    ) -> tuple[list[StoredEvent], list[WrittenState], SideRows, list[Judged], list[int]]:
+        built: _Built,
+    ) -> Iterator[tuple[list[StoredEvent], SideRows]]:
+        """The call's events and side rows, ``_CHUNK_EVENTS`` events (and more) at a time.
+
+        Made lazily, so that the store may write one chunk while the next is made
+        (``PostgresLedgerRecorder.insert_chunks``); a chunk ends after a line and its
+        findings. What the caller needs after the write (the states written, the
+        findings, each event's line) goes into ``built``. The first chunk carries the
+        subjects the call registers and the streams it was checked against; each
+        carries the idempotency rows of its events and the data keys made for them.
+        """
         new_ids = {sid for _, sid in registered}
         streams = {p.subject_id or RECIPIENT_STREAM for p in fresh}
         at = found.versions
         versions = {s: 0 if s in new_ids else at.get(s, 0) for s in streams}
         recorded_at = now.isoformat()
-        stored: list[StoredEvent] = []
-        written: list[WrittenState] = []  # what each stored event encodes, for the cache
-        idempotency: list[tuple[bytes, bytes, UUID, int]] = []
         registry = self._registry
         judge = Judge(histories, fresh, registry.notices, registry.agreements)
-        judged: list[Judged] = []
-        owners: list[int] = []  # the line number of each stored event
-        to_stored = self.mapper.stored_from_state
+        pending = self.keyring.pending
+        keys_sent = 0  # every key made since the last commit goes with this call
+        first: SideRows | None = SideRows(
+            subjects=[(ref, sid, now) for ref, sid in registered],
+            expected=[(s, v) for s, v in registry.versions.items() if s not in streams],
+        )
+        stored: list[StoredEvent] = []
+        idempotency: list[tuple[bytes, bytes, UUID, int]] = []
         for p in fresh:
             stream = p.subject_id or RECIPIENT_STREAM
             version = versions[stream] + 1
-            line = p.line
-            kind = line.type
-            ref = getattr(line, "subject", None)
-            data = _dumped(line.data)
-            if isinstance(line, ev.ConsentGrantedLine) and line.data.notice_version is None:
-                assert p.notice is not None  # noqa: S101 - set by check_batch
-                data["notice_version"] = p.notice.version
+            last = self._line_events(p, stream, version, judge, now, recorded_at, stored, built)
             key = p.key_digest
-            state = {
-                "occurred_at": utc_text(p.occurred_at),
-                "recorded_at": recorded_at,
-                "actor": line.actor,
-                "source": line.source,
-                "idempotency": key.hex() if key else None,
-                "data": data,
-            }
-            stored.append(to_stored(stream, version, kind, state, now))
-            written.append((ref, version, kind, state))
             if key is not None and p.content_digest is not None:
                 idempotency.append((key, p.content_digest, stream, version))
-            last = version
-            for finding in judge.observe(p, version, now):
-                last += 1
-                data = _dumped(finding_data(finding, kind, version))
-                finding_state = _finding_state(state["occurred_at"], recorded_at, data)
-                stored.append(to_stored(stream, last, FINDING, finding_state, now))
-                written.append((ref, last, FINDING, finding_state))
-                judged.append(Judged(p.number, ref, kind, version, finding))
-            for use, finding in judge.revise(p, version):
-                # A late fact: the uses it changes get their new findings after it.
-                because = ev.FindingEvidence(version=version, type=kind)
-                last += 1
-                data = _dumped(finding_data(finding, use.type, use.position, because))
-                occurred = utc_text(use.occurred_at)
-                finding_state = _finding_state(occurred, recorded_at, data)
-                stored.append(to_stored(stream, last, FINDING, finding_state, now))
-                written.append((ref, last, FINDING, finding_state))
-                judged.append(Judged(p.number, ref, use.type, use.position, finding,
-                                     because=kind))  # fmt: skip
             versions[stream] = last
-            owners += [p.number] * (last - version + 1)
-        side = SideRows(
-            subjects=[(ref, sid, now) for ref, sid in registered],
-            idempotency=idempotency,
-            keys=list(self.keyring.pending),
-            expected=[(s, v) for s, v in registry.versions.items() if s not in streams],
-        )
-        return stored, written, side, judged, owners
+            if len(stored) >= _CHUNK_EVENTS:
+                yield stored, _side(first, idempotency, pending[keys_sent:])
+                keys_sent, first = len(pending), None
+                stored, idempotency = [], []
+        if stored or first is not None:
+            yield stored, _side(first, idempotency, pending[keys_sent:])
+
+    def _line_events(  # noqa: PLR0917 - one line's share of _stored_chunks' loop
+        self,
+        p: ParsedLine,
+        stream: UUID,
+        version: int,
+        judge: Judge,
+        now: datetime,
+        recorded_at: str,
+        stored: list[StoredEvent],
+        built: _Built,
+    ) -> int:
+        """Store one line as ``version`` of ``stream``, then its findings; the last version."""
+        to_stored = self.mapper.stored_from_state
+        line = p.line
+        kind = line.type
+        ref = getattr(line, "subject", None)
+        data = _dumped(line.data)
+        if isinstance(line, ev.ConsentGrantedLine) and line.data.notice_version is None:
+            assert p.notice is not None  # noqa: S101 - set by check_batch
+            data["notice_version"] = p.notice.version
+        key = p.key_digest
+        state = {
+            "occurred_at": utc_text(p.occurred_at),
+            "recorded_at": recorded_at,
+            "actor": line.actor,
+            "source": line.source,
+            "idempotency": key.hex() if key else None,
+            "data": data,
+        }
+        written, judged = built.written, built.judged
+        stored.append(to_stored(stream, version, kind, state, now))
+        written.append((ref, version, kind, state))
+        last = version
+        for finding in judge.observe(p, version, now):
+            last += 1
+            data = _dumped(finding_data(finding, kind, version))
+            finding_state = _finding_state(state["occurred_at"], recorded_at, data)
+            stored.append(to_stored(stream, last, FINDING, finding_state, now))
+            written.append((ref, last, FINDING, finding_state))
+            judged.append(Judged(p.number, ref, kind, version, finding))
+        for use, finding in judge.revise(p, version):
+            # A late fact: the uses it changes get their new findings after it.
+            because = ev.FindingEvidence(version=version, type=kind)
+            last += 1
+            data = _dumped(finding_data(finding, use.type, use.position, because))
+            occurred = utc_text(use.occurred_at)
+            finding_state = _finding_state(occurred, recorded_at, data)
+            stored.append(to_stored(stream, last, FINDING, finding_state, now))
+            written.append((ref, last, FINDING, finding_state))
+            judged.append(Judged(p.number, ref, use.type, use.position, finding,
+                                 because=kind))  # fmt: skip
+        built.owners += [p.number] * (last - version + 1)
+        return last
 
     def append_stream(
         self, lines: Iterable[str | bytes], *, batch_size: int
@@ -772,6 +805,30 @@ class Ledger(Application[UUID]):
 
 _RECIPIENT_LINES = (ev.RecipientRegisteredLine, ev.RecipientEndedLine)
 """Lines that change the recipients' stream: the registry is read again after them."""
+
+
+@dataclass(slots=True)
+class _Built:
+    """What ``Ledger._stored_chunks`` made besides the chunks, for after the write."""
+
+    written: list[WrittenState] = field(default_factory=list)
+    """What each stored event encodes, for the history cache."""
+    judged: list[Judged] = field(default_factory=list)
+    owners: list[int] = field(default_factory=list)
+    """The line number of each stored event."""
+
+
+def _side(
+    first: SideRows | None,
+    idempotency: list[tuple[bytes, bytes, UUID, int]],
+    keys: list[KeyRow],
+) -> SideRows:
+    """A chunk's side rows; the first chunk's also carry the call's subjects and checks."""
+    if first is None:
+        return SideRows(idempotency=idempotency, keys=keys)
+    return SideRows(
+        subjects=first.subjects, idempotency=idempotency, keys=keys, expected=first.expected
+    )
 
 
 def _line_number(violation: Violation) -> int:

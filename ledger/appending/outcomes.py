@@ -65,7 +65,7 @@ class Written:
         parsed = self.parsed
         if not renumber and parsed and _all_within(parsed, first, last):
             # The whole call (append_batch): every id, finding and line is asked for,
-            # the owners and findings being the parsed lines' (``Ledger._to_stored``).
+            # the owners and findings being the parsed lines' (``Ledger._stored_chunks``).
             fresh_lines = len(set(self.owners))
             return AppendResult(
                 fresh_lines,

@@ -62,6 +62,32 @@ class SideRows:
     another writer has appended to one since (the notice and recipient streams)."""
 
 
+Chunk = tuple["Sequence[StoredEvent]", SideRows]
+"""Part of one call's rows: events and the side rows that go with them."""
+
+
+def merged(chunks: Iterable[Chunk]) -> Chunk:
+    """A call's chunks as one: every event and side row, in order.
+
+    The subjects, checked streams and shredding of a call come with its first chunk.
+    """
+    events: list[StoredEvent] = []
+    subjects: list[tuple[str, UUID, datetime]] = []
+    idempotency: list[tuple[bytes, bytes, UUID, int]] = []
+    keys: list[KeyRow] = []
+    expected: list[tuple[UUID, int]] = []
+    shredding: Shredding | None = None
+    for chunk_events, side in chunks:
+        events += chunk_events
+        subjects += side.subjects
+        idempotency += side.idempotency
+        keys += side.keys
+        expected += side.expected
+        shredding = shredding or side.shredding
+    side = SideRows(subjects, idempotency, keys, shredding, expected)
+    return events, side
+
+
 JudgedRead = tuple[str, "UUID | None", int]
 """A judged subject's reference, the stream it was read from before (None: never) and
 the version read to: the prefetch returns only that stream's events past it."""
@@ -92,6 +118,13 @@ class LedgerRecorder(Protocol):
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
         """Insert events and side rows atomically."""
+        ...
+
+    def insert_chunks(self, chunks: Iterable[Chunk]) -> Sequence[int]:
+        """Insert one call's chunks atomically, taking each as the caller makes it.
+
+        Returns the events' positions, in order.
+        """
         ...
 
     def select_events(self, originator_id: UUID, *, gt: int | None = None) -> Any:

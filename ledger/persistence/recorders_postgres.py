@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -14,7 +14,14 @@ from eventsourcing.utils import retry
 from psycopg.sql import SQL, Composed, Identifier
 
 from ledger.persistence import postgres_functions as functions
-from ledger.persistence.recorders import JudgedRead, KeyRow, Prefetch, Shredding, SideRows
+from ledger.persistence.recorders import (
+    Chunk,
+    JudgedRead,
+    KeyRow,
+    Prefetch,
+    Shredding,
+    SideRows,
+)
 from ledger.persistence.store import LOCK_NOT_AVAILABLE, sqlstate
 
 if TYPE_CHECKING:
@@ -258,21 +265,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         if side.shredding is not None:
             ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
             return ids
-        keys = side.keys
-        params = [
-            *_arrays(side.subjects, 3),
-            *_arrays(side.idempotency, 4),
-            [k.subject_id for k in keys], [k.category for k in keys],
-            [k.key_version for k in keys], [k.wrapped for k in keys],
-            [k.master_key_id for k in keys], [k.created_at for k in keys],
-            [e.originator_id for e in stored_events],
-            [e.originator_version for e in stored_events],
-            [e.topic for e in stored_events],
-            [e.state for e in stored_events],
-            [stream for stream, _ in side.expected],
-            [version for _, version in side.expected],
-        ]  # fmt: skip
-        statement, values = self._append_call(params)
+        statement, values = self._append_call(_append_columns(stored_events, side))
         try:
             with self.datastore.get_connection() as conn, conn.cursor() as curs:
                 curs.execute(statement, values, prepare=True)
@@ -280,6 +273,55 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         except OperationalError as e:
             if sqlstate(e) == LOCK_NOT_AVAILABLE:
                 # The operator's LEDGER_LOCK_TIMEOUT was waited once: not ten times over.
+                raise LockWaitExceeded(str(e)) from e
+            raise
+
+    def insert_chunks(self, chunks: Iterable[Chunk]) -> Sequence[int]:
+        """A call's chunks in one transaction, each sent as soon as the caller made it.
+
+        One chunk (a service's call) is one statement in autocommit, one round trip
+        (``insert_events``). More are one ``ledger_append_v4`` call each, pipelined in
+        one transaction (BEGIN, the calls, COMMIT): the server inserts a chunk while
+        the caller seals and encodes the next, and the client waits only for the last
+        chunk and the commit. The first call takes the lock and checks the streams;
+        the later ones take the lock they already hold. A failure in any chunk rolls
+        back the whole call.
+        """
+        iterator = iter(chunks)
+        first = next(iterator, None)
+        if first is None:
+            return []
+        second = next(iterator, None)
+        if second is None:
+            return self.insert_events(first[0], side=first[1]) or []
+        ids: list[int] = self._insert_pipelined([first, second], iterator)
+        return ids
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def _insert_pipelined(self, made: list[Chunk], rest: Iterator[Chunk]) -> list[int]:
+        """``insert_chunks`` of two chunks or more; ``made``: those made so far.
+
+        A retry (a lost connection) sends again what was made, then goes on taking.
+        """
+
+        def each() -> Iterator[Chunk]:
+            yield from list(made)
+            for chunk in rest:
+                made.append(chunk)
+                yield chunk
+
+        try:
+            with self.datastore.get_connection() as conn:
+                cursors = []
+                with conn.pipeline(), conn.transaction():
+                    for events, side in each():
+                        statement, values = self._append_call(_append_columns(events, side))
+                        curs = conn.cursor()
+                        curs.execute(statement, values, prepare=True)
+                        cursors.append(curs)
+                return [int(r["notification_id"]) for curs in cursors for r in curs.fetchall()]
+        except OperationalError as e:
+            if sqlstate(e) == LOCK_NOT_AVAILABLE:
                 raise LockWaitExceeded(str(e)) from e
             raise
 
@@ -434,3 +476,21 @@ def _arrays(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
     if not rows:
         return [[] for _ in range(width)]
     return [list(col) for col in zip(*rows, strict=True)]
+
+
+def _append_columns(stored_events: Sequence[StoredEvent], side: SideRows) -> list[list[Any]]:
+    """The append function's columns (``postgres_functions.APPEND_TYPES``) for these rows."""
+    keys = side.keys
+    return [
+        *_arrays(side.subjects, 3),
+        *_arrays(side.idempotency, 4),
+        [k.subject_id for k in keys], [k.category for k in keys],
+        [k.key_version for k in keys], [k.wrapped for k in keys],
+        [k.master_key_id for k in keys], [k.created_at for k in keys],
+        [e.originator_id for e in stored_events],
+        [e.originator_version for e in stored_events],
+        [e.topic for e in stored_events],
+        [e.state for e in stored_events],
+        [stream for stream, _ in side.expected],
+        [version for _, version in side.expected],
+    ]  # fmt: skip

@@ -12,7 +12,15 @@ from eventsourcing.persistence import Notification as _Notification
 from eventsourcing.persistence import StoredEvent as _StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
-from ledger.persistence.recorders import JudgedRead, KeyRow, Prefetch, Shredding, SideRows
+from ledger.persistence.recorders import (
+    Chunk,
+    JudgedRead,
+    KeyRow,
+    Prefetch,
+    Shredding,
+    SideRows,
+    merged,
+)
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import Notification, StoredEvent
@@ -75,6 +83,15 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
                 return self._insert_events(c, stored_events, **kwargs)
         finally:
             pool.put_connection(connection)
+
+    def insert_chunks(self, chunks: Iterable[Chunk]) -> Sequence[int]:
+        """A call's chunks in one transaction, once all are made.
+
+        SQLite works in this process: there is no server to write one chunk while
+        the next is made.
+        """
+        events, side = merged(chunks)
+        return self.insert_events(events, side=side) or []
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
