@@ -78,7 +78,7 @@ from ledger.persistence.keys import (
     master_key_id,
 )
 from ledger.persistence.mapper import PydanticMapper, as_uuid, stored_leaf
-from ledger.persistence.recorders import KeyRow, LedgerRecorder, Prefetch, SideRows
+from ledger.persistence.recorders import Chunk, KeyRow, LedgerRecorder, Prefetch, SideRows
 from ledger.persistence.recorders_postgres import PostgresLedgerRecorder
 from ledger.persistence.recorders_sqlite import SQLiteLedgerRecorder
 from ledger.persistence.store import (
@@ -540,12 +540,28 @@ class Ledger(Application[UUID]):
             return Written(parsed, (), (), ())
         built = _Built()
         chunks = self._stored_chunks(fresh, registered, found, histories, now=now, built=built)
-        try:
-            ids = self.ledger_recorder.insert_chunks(chunks)
-        except BaseException:
-            self.keyring.discard({p.subject_id for p in fresh if p.subject_id})
-            raise
-        self.keyring.committed([sid for _, sid in registered])
+        ids, recipients = self._write(chunks, fresh, registered, found, built)
+        self._committed()
+        if recipients:
+            self._sync_registry()
+        return Written(parsed, tuple(map(int, ids)), tuple(built.owners), tuple(built.judged))
+
+    def _write(
+        self,
+        chunks: Iterator[Chunk],
+        fresh: list[ParsedLine],
+        registered: list[tuple[str, UUID]],
+        found: Prefetch,
+        built: _Built,
+    ) -> tuple[Sequence[int], bool]:
+        """Store the call's chunks; fold what it wrote into the history cache.
+
+        The fold may run while the store writes the last chunk and commits
+        (``insert_chunks``' ``meanwhile``); should the write then fail, what was
+        folded of the call's subjects is forgotten (read again next time), as are
+        the keys made for them. Returns the positions, and whether a recipient line
+        was among the lines (the registry is then read again).
+        """
         at = found.versions
         owned: dict[str, tuple[UUID, int]] = {}
         recipients = False
@@ -554,11 +570,24 @@ class Ledger(Application[UUID]):
                 owned[p.line.subject] = (p.subject_id, at.get(p.subject_id, 0))
             if isinstance(p.line, _RECIPIENT_LINES):
                 recipients = True
-        self._histories.written(owned, built.written, [ref for ref, _ in registered])
-        self._committed()
-        if recipients:
-            self._sync_registry()
-        return Written(parsed, tuple(map(int, ids)), tuple(built.owners), tuple(built.judged))
+        folded: list[bool] = []
+
+        def fold() -> None:
+            self._histories.written(owned, built.written, [ref for ref, _ in registered])
+            folded.append(True)
+
+        try:
+            ids = self.ledger_recorder.insert_chunks(chunks, meanwhile=fold)
+        except BaseException:
+            touched = {p.subject_id for p in fresh if p.subject_id}
+            self.keyring.discard(touched)
+            if folded:
+                self._histories.forget(touched)
+            raise
+        self.keyring.committed([sid for _, sid in registered])
+        if not folded:
+            fold()
+        return ids, recipients
 
     def _read_store(self, parsed: list[ParsedLine]) -> tuple[Prefetch, dict[UUID, SubjectHistory]]:
         """The call's look-ups in one round trip; the judged subjects' histories."""

@@ -18,14 +18,17 @@ time. A reference that now names another stream (erased, then registered again)
 is read from the start. The judge works on copies. At most ``capacity`` subjects
 are kept, the least recently used dropped first.
 
-After a call commits, what it wrote is folded in too (``written``): the cache then
+When a call is written, what it wrote is folded in too (``written``): the cache then
 knows each written subject's stream id and last version, and its history when the
 history reached the version the call wrote after. It folds the states the call
 encoded, as the call built them, with ``fold_event`` (what ``read_histories`` applies
 to each decoded row): nothing just written is decoded again. That is what lets the
 next call for the same subjects skip the prefetch (``ledger.appending.known``): were
 it stale (another writer appended since), the write itself is refused by the
-stream's unique version and the call reads the store again.
+stream's unique version and the call reads the store again. The fold runs after
+the commit, or, on PostgreSQL, while the server writes a large call's last chunk and
+commits (``Ledger._write``); should that write fail, the call's subjects are
+forgotten (``forget``) and read again, so a call rolled back leaves nothing behind.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ the whole append back; the application re-reads and retries.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -120,10 +120,15 @@ class LedgerRecorder(Protocol):
         """Insert events and side rows atomically."""
         ...
 
-    def insert_chunks(self, chunks: Iterable[Chunk]) -> Sequence[int]:
+    def insert_chunks(
+        self, chunks: Iterable[Chunk], *, meanwhile: Callable[[], None] | None = None
+    ) -> Sequence[int]:
         """Insert one call's chunks atomically, taking each as the caller makes it.
 
-        Returns the events' positions, in order.
+        ``meanwhile``, where the store works on its own while the client waits (a
+        server), is called once every chunk was handed over and before the commit
+        is known: work the caller can undo should the write then fail. Elsewhere it
+        is not called. Returns the events' positions, in order.
         """
         ...
 

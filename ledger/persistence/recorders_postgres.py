@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -276,16 +276,18 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
                 raise LockWaitExceeded(str(e)) from e
             raise
 
-    def insert_chunks(self, chunks: Iterable[Chunk]) -> Sequence[int]:
+    def insert_chunks(
+        self, chunks: Iterable[Chunk], *, meanwhile: Callable[[], None] | None = None
+    ) -> Sequence[int]:
         """A call's chunks in one transaction, each sent as soon as the caller made it.
 
         One chunk (a service's call) is one statement in autocommit, one round trip
         (``insert_events``). More are one ``ledger_append_v4`` call each, pipelined in
         one transaction (BEGIN, the calls, COMMIT): the server inserts a chunk while
         the caller seals and encodes the next, and the client waits only for the last
-        chunk and the commit. The first call takes the lock and checks the streams;
-        the later ones take the lock they already hold. A failure in any chunk rolls
-        back the whole call.
+        chunk and the commit, while ``meanwhile`` runs. The first call takes the lock
+        and checks the streams; the later ones take the lock they already hold. A
+        failure in any chunk rolls back the whole call.
         """
         iterator = iter(chunks)
         first = next(iterator, None)
@@ -294,14 +296,25 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         second = next(iterator, None)
         if second is None:
             return self.insert_events(first[0], side=first[1]) or []
-        ids: list[int] = self._insert_pipelined([first, second], iterator)
+        ran: list[bool] = []
+
+        def once() -> None:
+            if meanwhile is not None and not ran:
+                ran.append(True)
+                meanwhile()
+
+        ids: list[int] = self._insert_pipelined([first, second], iterator, once)
         return ids
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
-    def _insert_pipelined(self, made: list[Chunk], rest: Iterator[Chunk]) -> list[int]:
+    def _insert_pipelined(
+        self, made: list[Chunk], rest: Iterator[Chunk], meanwhile: Callable[[], None]
+    ) -> list[int]:
         """``insert_chunks`` of two chunks or more; ``made``: those made so far.
 
-        A retry (a lost connection) sends again what was made, then goes on taking.
+        A retry (a lost connection) sends again what was made, then goes on taking;
+        ``meanwhile`` (called once at most by ``insert_chunks``) runs when an
+        attempt has sent every chunk.
         """
 
         def each() -> Iterator[Chunk]:
@@ -319,6 +332,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
                         curs = conn.cursor()
                         curs.execute(statement, values, prepare=True)
                         cursors.append(curs)
+                    meanwhile()
                 return [int(r["notification_id"]) for curs in cursors for r in curs.fetchall()]
         except OperationalError as e:
             if sqlstate(e) == LOCK_NOT_AVAILABLE:

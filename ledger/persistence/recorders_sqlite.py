@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -84,11 +84,13 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         finally:
             pool.put_connection(connection)
 
-    def insert_chunks(self, chunks: Iterable[Chunk]) -> Sequence[int]:
+    def insert_chunks(
+        self, chunks: Iterable[Chunk], *, meanwhile: Callable[[], None] | None = None
+    ) -> Sequence[int]:
         """A call's chunks in one transaction, once all are made.
 
         SQLite works in this process: there is no server to write one chunk while
-        the next is made.
+        the next is made, nor to commit while ``meanwhile`` runs (not called here).
         """
         events, side = merged(chunks)
         return self.insert_events(events, side=side) or []
