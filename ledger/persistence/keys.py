@@ -25,6 +25,7 @@ import hashlib
 import hmac
 import os
 import stat
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -160,6 +161,11 @@ class KeyRing:
     New keys are made by ``seal`` and held in ``pending`` until the append that
     uses them commits (``committed``) or fails (``discard``).
 
+    At most about ``trim``'s bound of keys are held: past it, the keys of the
+    subjects least recently used are dropped (read and unwrapped again if a later
+    call needs them), not every key, so the subjects a service is busy with keep
+    theirs.
+
     Held keys are indexed by the subject id's integer (``UUID.int``), not the UUID:
     a UUID's hash runs Python code, an int's does not, and a new key is looked up
     and stored under its subject several times.
@@ -174,6 +180,8 @@ class KeyRing:
     _newest: dict[tuple[int, str], int] = field(default_factory=dict)
     _destroyed: set[tuple[int, str, int]] = field(default_factory=set)
     _live_by_subject: dict[int, set[str]] = field(default_factory=dict)
+    _recent: OrderedDict[int, None] = field(default_factory=OrderedDict)
+    """Subjects held, least recently used first."""
     pending: list[KeyRow] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -182,6 +190,8 @@ class KeyRing:
 
     def load(self, subject_ids: Iterable[UUID]) -> None:
         """Fetch the keys of these subjects in one query, if not already held."""
+        subject_ids = list(subject_ids)
+        self._touch(subject_ids)
         wanted = [s for s in subject_ids if s not in self._loaded]
         if not wanted:
             return
@@ -192,7 +202,9 @@ class KeyRing:
     def take(self, subject_ids: Iterable[UUID], rows: Iterable[KeyRow]) -> None:
         """Hold the keys of these subjects from rows already read (an append's prefetch)."""
         # Set operations hash each id once (``UUID.__hash__`` runs in Python).
-        wanted = set(subject_ids) - self._loaded
+        subjects = set(subject_ids)
+        self._touch(subjects)
+        wanted = subjects - self._loaded
         if not wanted:
             return
         for row in rows:
@@ -208,10 +220,35 @@ class KeyRing:
         """The categories a held subject has a live (not destroyed) key in."""
         return frozenset(self._live_by_subject.get(subject_id.int, ()))
 
+    def _touch(self, subject_ids: Iterable[UUID]) -> None:
+        recent = self._recent
+        for subject in subject_ids:
+            number = subject.int
+            recent[number] = None
+            recent.move_to_end(number)
+
     def trim(self, max_keys: int) -> None:
-        """Forget every unwrapped key when more than ``max_keys`` are held (flat memory)."""
-        if len(self._old) > max_keys and not self.pending:
-            self.forget()
+        """Past ``max_keys`` held keys, drop the least recently used subjects' keys.
+
+        Down to three quarters of the bound, so that trimming is rare (flat memory).
+        Between calls only (nothing pending). Subjects held without keys count too,
+        four of them as one key.
+        """
+        if self.pending or (
+            len(self._old) <= max_keys and len(self._recent) <= _SUBJECTS_PER_KEY * max_keys
+        ):
+            return
+        keys = Counter(subject for subject, _, _ in self._old)
+        held, subjects = len(self._old), len(self._recent)
+        target = max_keys * 3 // 4
+        gone: set[int] = set()
+        for subject in self._recent:
+            if held <= target and subjects <= _SUBJECTS_PER_KEY * target:
+                break
+            gone.add(subject)
+            held -= keys.get(subject, 0)
+            subjects -= 1
+        self._drop(gone)
 
     def forget(self) -> None:
         """Drop every unwrapped key (after an erasure, or between unrelated batches)."""
@@ -219,12 +256,15 @@ class KeyRing:
         self._live_by_subject.clear()
         self._old.clear()
         self._loaded.clear()
+        self._recent.clear()
         self._newest.clear()
         self._destroyed.clear()
         self.pending.clear()
 
     def _take(self, row: KeyRow) -> None:
         subject, category = row.subject_id.int, row.category
+        self._recent[subject] = None
+        self._recent.move_to_end(subject)
         pair = (subject, category)
         newest = max(self._newest.get(pair, 0), row.key_version)
         self._newest[pair] = newest
@@ -265,6 +305,7 @@ class KeyRing:
         """A new live key for the pair; ``random``: the key's bytes, then its wrap's nonce."""
         version = self._newest.get(pair, 0) + 1
         self._newest[pair] = version
+        self._touch((subject_id,))
         key, nonce = random[:_KEY_BYTES], random[_KEY_BYTES:]
         subject, category_bytes = subject_id.bytes, category.encode()
         aad = b"".join((_WRAP_AAD_PREFIX, subject, category_bytes, version.to_bytes(4)))
@@ -368,6 +409,8 @@ class KeyRing:
         ``new_subjects``, registered by the same write, have no keys but those made
         here: all of theirs are held.
         """
+        new_subjects = list(new_subjects)
+        self._touch(new_subjects)
         self._loaded.update(new_subjects)
         self.pending.clear()
 
@@ -383,14 +426,25 @@ class KeyRing:
         if subject_ids is None:
             self.forget()
             return
-        self._loaded.difference_update(subject_ids)
-        gone = {s.int for s in subject_ids}
+        self._drop({s.int for s in subject_ids})
+
+    def _drop(self, gone: set[int]) -> None:
+        """Forget every key of these subjects (by ``UUID.int``)."""
+        if not gone:
+            return
+        self._loaded.difference_update(UUID(int=s) for s in gone)
+        for subject in gone:
+            self._recent.pop(subject, None)
         self._live = {k: v for k, v in self._live.items() if k[0] not in gone}
         self._old = {k: v for k, v in self._old.items() if k[0] not in gone}
         self._newest = {k: v for k, v in self._newest.items() if k[0] not in gone}
         self._destroyed = {k for k in self._destroyed if k[0] not in gone}
         for subject in gone:
             self._live_by_subject.pop(subject, None)
+
+
+_SUBJECTS_PER_KEY = 4
+"""Subjects held (with or without keys) per key of ``KeyRing.trim``'s bound."""
 
 
 def index_digest(index_key: bytes, value: bytes) -> bytes:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -109,3 +109,55 @@ def test_a_failed_append_forgets_the_keys_it_made() -> None:
     assert keys.pending == []
     keys.seal(subject, 1, "billing", b"again", NOW)
     assert [r.key_version for r in keys.pending] == [1]
+
+
+def sealed_by(store: InMemoryKeys, subjects: list[UUID]) -> tuple[KeyRing, dict[UUID, str]]:
+    """A ring that made one key per subject, committed, and each subject's sealed value."""
+    keys = ring(store)
+    sealed = {s: keys.seal(s, 1, "billing", s.bytes, NOW) for s in subjects}
+    store.rows += keys.pending
+    keys.committed(subjects)
+    return keys, sealed
+
+
+def test_trimming_drops_the_keys_of_the_subjects_used_least_recently() -> None:
+    store = InMemoryKeys()
+    subjects = [uuid4() for _ in range(12)]
+    keys, _ = sealed_by(store, subjects)
+    busy = subjects[:3]
+    keys.take(busy, [])  # used again: now the most recent
+    keys.trim(8)
+    assert keys.holds(busy)
+    held = [s for s in subjects if keys.holds([s])]
+    assert len(held) == 6  # down to three quarters of the bound
+    assert held == [*busy, *subjects[-3:]]
+
+
+def test_keys_are_not_trimmed_while_an_append_holds_new_ones() -> None:
+    store = InMemoryKeys()
+    subjects = [uuid4() for _ in range(12)]
+    keys, _ = sealed_by(store, subjects)
+    keys.seal(uuid4(), 1, "billing", b"pending", NOW)
+    keys.trim(8)
+    assert keys.holds(subjects)
+
+
+def test_a_subject_trimmed_away_has_its_keys_read_again_when_used() -> None:
+    store = InMemoryKeys()
+    subjects = [uuid4() for _ in range(12)]
+    keys, sealed = sealed_by(store, subjects)
+    keys.trim(4)
+    first = subjects[0]
+    assert not keys.holds([first])
+    assert keys.open(first, 1, "billing", sealed[first]) == first.bytes
+    keys.load([first])
+    assert keys.holds([first])
+
+
+def test_subjects_held_without_keys_are_trimmed_too() -> None:
+    keys = ring(InMemoryKeys())
+    subjects = [uuid4() for _ in range(40)]
+    keys.committed(subjects)  # registered, no data yet
+    keys.trim(8)
+    assert sum(keys.holds([s]) for s in subjects) <= 4 * 6
+    assert keys.holds(subjects[-24:])
