@@ -16,7 +16,7 @@ import random
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
@@ -78,7 +78,7 @@ from ledger.persistence.keys import (
     master_key_id,
 )
 from ledger.persistence.mapper import PydanticMapper, as_uuid, stored_leaf
-from ledger.persistence.recorders import Chunk, KeyRow, LedgerRecorder, Prefetch, SideRows
+from ledger.persistence.recorders import Chunk, LedgerRecorder, Prefetch, SideRows
 from ledger.persistence.recorders_postgres import PostgresLedgerRecorder
 from ledger.persistence.recorders_sqlite import SQLiteLedgerRecorder
 from ledger.persistence.store import (
@@ -680,7 +680,7 @@ class Ledger(Application[UUID]):
         judge = Judge(histories, fresh, registry.notices, registry.agreements)
         pending = self.keyring.pending
         keys_sent = 0  # every key made since the last commit goes with this call
-        first: SideRows | None = SideRows(
+        side = SideRows(  # the first chunk's; later ones carry only their own rows
             subjects=[(ref, sid, now) for ref, sid in registered],
             expected=[(s, v) for s, v in registry.versions.items() if s not in streams],
         )
@@ -695,11 +695,11 @@ class Ledger(Application[UUID]):
                 idempotency.append((key, p.content_digest, stream, version))
             versions[stream] = last
             if len(stored) >= _CHUNK_EVENTS:
-                yield stored, _side(first, idempotency, pending[keys_sent:])
-                keys_sent, first = len(pending), None
+                yield stored, replace(side, idempotency=idempotency, keys=pending[keys_sent:])
+                keys_sent, side = len(pending), SideRows()
                 stored, idempotency = [], []
-        if stored or first is not None:
-            yield stored, _side(first, idempotency, pending[keys_sent:])
+        if stored:
+            yield stored, replace(side, idempotency=idempotency, keys=pending[keys_sent:])
 
     def _line_events(  # noqa: PLR0917 - one line's share of _stored_chunks' loop
         self,
@@ -845,19 +845,6 @@ class _Built:
     judged: list[Judged] = field(default_factory=list)
     owners: list[int] = field(default_factory=list)
     """The line number of each stored event."""
-
-
-def _side(
-    first: SideRows | None,
-    idempotency: list[tuple[bytes, bytes, UUID, int]],
-    keys: list[KeyRow],
-) -> SideRows:
-    """A chunk's side rows; the first chunk's also carry the call's subjects and checks."""
-    if first is None:
-        return SideRows(idempotency=idempotency, keys=keys)
-    return SideRows(
-        subjects=first.subjects, idempotency=idempotency, keys=keys, expected=first.expected
-    )
 
 
 def _line_number(violation: Violation) -> int:

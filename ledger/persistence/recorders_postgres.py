@@ -271,9 +271,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
                 curs.execute(statement, values, prepare=True)
                 return [r["notification_id"] for r in curs.fetchall()]
         except OperationalError as e:
-            if sqlstate(e) == LOCK_NOT_AVAILABLE:
-                # The operator's LEDGER_LOCK_TIMEOUT was waited once: not ten times over.
-                raise LockWaitExceeded(str(e)) from e
+            _raise_if_lock_wait(e)
             raise
 
     def insert_chunks(
@@ -335,8 +333,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
                     meanwhile()
                 return [int(r["notification_id"]) for curs in cursors for r in curs.fetchall()]
         except OperationalError as e:
-            if sqlstate(e) == LOCK_NOT_AVAILABLE:
-                raise LockWaitExceeded(str(e)) from e
+            _raise_if_lock_wait(e)
             raise
 
     def _append_call(self, columns: list[list[Any]]) -> tuple[Composed, list[Any]]:
@@ -490,6 +487,15 @@ def _arrays(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
     if not rows:
         return [[] for _ in range(width)]
     return [list(col) for col in zip(*rows, strict=True)]
+
+
+def _raise_if_lock_wait(error: OperationalError) -> None:
+    """``LockWaitExceeded`` for the lock timeout, which the retry decorator must not retry.
+
+    The operator's LEDGER_LOCK_TIMEOUT was waited once: not ten times over.
+    """
+    if sqlstate(error) == LOCK_NOT_AVAILABLE:
+        raise LockWaitExceeded(str(error)) from error
 
 
 def _append_columns(stored_events: Sequence[StoredEvent], side: SideRows) -> list[list[Any]]:

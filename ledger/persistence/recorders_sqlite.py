@@ -187,31 +187,26 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         call (``_EACH_AT_MOST``). A larger one is one executemany; the writer lock
         makes the new rowids max+1 .. max+n, read before and checked after.
         """
-        if len(stored_events) <= _EACH_AT_MOST:
-            return self._insert_each(c, stored_events)
+        rows = [
+            (e.originator_id.hex, e.originator_version, e.topic, _BLOB(e.state))  # type: ignore[union-attr]
+            for e in stored_events
+        ]
+        if len(rows) <= _EACH_AT_MOST:
+            return self._insert_each(c, rows)
         c.execute(f"SELECT MAX(rowid) FROM {self.events_table_name}")
         start = (c.fetchone()[0] or 0) + 1
-        c.executemany(
-            self.insert_events_statement,
-            [
-                (e.originator_id.hex, e.originator_version, e.topic, _BLOB(e.state))  # type: ignore[union-attr]
-                for e in stored_events
-            ],
-        )
-        ids = list(range(start, start + len(stored_events)))
+        c.executemany(self.insert_events_statement, rows)
+        ids = list(range(start, start + len(rows)))
         c.execute(f"SELECT MAX(rowid) FROM {self.events_table_name}")
         if ids and c.fetchone()[0] != ids[-1]:
             msg = "SQLite did not number the batch consecutively"
             raise IntegrityError(msg)
         return ids
 
-    def _insert_each(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent]) -> list[int]:
+    def _insert_each(self, c: SQLiteCursor, rows: list[tuple[Any, ...]]) -> list[int]:
         ids = []
-        for e in stored_events:
-            c.execute(
-                self.insert_events_statement,
-                (e.originator_id.hex, e.originator_version, e.topic, _BLOB(e.state)),  # type: ignore[union-attr]
-            )
+        for row in rows:
+            c.execute(self.insert_events_statement, row)
             ids.append(c.lastrowid)
         return ids
 
