@@ -11,7 +11,8 @@ from eventsourcing.persistence import Notification as _Notification
 from eventsourcing.persistence import StoredEvent as _StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
-from psycopg.sql import SQL, Composed, Identifier
+from psycopg.rows import tuple_row
+from psycopg.sql import SQL, Identifier
 
 from ledger.persistence import postgres_functions as functions
 from ledger.persistence.recorders import (
@@ -27,7 +28,7 @@ from ledger.persistence.store import LOCK_NOT_AVAILABLE, sqlstate
 if TYPE_CHECKING:
     from eventsourcing.persistence import Notification, StoredEvent
     from eventsourcing.postgres import PostgresDatastore
-    from psycopg import Cursor
+    from psycopg import Connection, Cursor
     from psycopg.rows import DictRow
 
 
@@ -74,7 +75,9 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         self._schema = schema
         self._call_prefetch = functions.call_prefetch(self.datastore.schema)
         self._call_append = functions.call_append(self.datastore.schema)
-        self._small_calls: dict[tuple[int, ...], Composed] = {}
+        # Each shape's call rendered once (psycopg would render a Composed every time).
+        self._calls: dict[tuple[int, ...] | None, bytes] = {}
+        self._prefetch_call: bytes | None = None
         # One statement with four arrays: psycopg dumps arrays of primitives in C,
         # far faster than the library's array of composite values.
         self._insert_arrays = SQL(
@@ -221,8 +224,10 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         probe.
         """
         with self.datastore.get_connection() as conn, conn.cursor(binary=True) as curs:
+            if self._prefetch_call is None:
+                self._prefetch_call = self._call_prefetch.as_bytes(conn)
             curs.execute(
-                self._call_prefetch,
+                self._prefetch_call,
                 [
                     list(refs) or None,
                     list(digests) or None,
@@ -265,11 +270,15 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         if side.shredding is not None:
             ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
             return ids
-        statement, values = self._append_call(_append_columns(stored_events, side))
+        columns = _append_columns(stored_events, side)
         try:
-            with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            with (
+                self.datastore.get_connection() as conn,
+                conn.cursor(row_factory=tuple_row) as curs,
+            ):
+                statement, values = self._append_call(columns, conn)
                 curs.execute(statement, values, prepare=True)
-                return [r["notification_id"] for r in curs.fetchall()]
+                return [r[0] for r in curs.fetchall()]
         except OperationalError as e:
             _raise_if_lock_wait(e)
             raise
@@ -326,34 +335,45 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
                 cursors = []
                 with conn.pipeline(), conn.transaction():
                     for events, side in each():
-                        statement, values = self._append_call(_append_columns(events, side))
-                        curs = conn.cursor()
+                        columns = _append_columns(events, side)
+                        statement, values = self._append_call(columns, conn)
+                        curs = conn.cursor(row_factory=tuple_row)
                         curs.execute(statement, values, prepare=True)
                         cursors.append(curs)
                     meanwhile()
-                return [int(r["notification_id"]) for curs in cursors for r in curs.fetchall()]
+                return [int(r[0]) for curs in cursors for r in curs.fetchall()]
         except OperationalError as e:
             _raise_if_lock_wait(e)
             raise
 
-    def _append_call(self, columns: list[list[Any]]) -> tuple[Composed, list[Any]]:
+    def _append_call(
+        self, columns: list[list[Any]], conn: Connection[Any]
+    ) -> tuple[bytes, list[Any]]:
         """The append function's call for these columns, and its parameters.
 
         A small call (a service's one line, with its findings) sends each value as
         a parameter of its own (``call_append_values``, one statement per shape of
         call, kept); a larger one sends one binary array per column. An empty
-        column goes as NULL (unnest(NULL) is no rows).
+        column goes as NULL (unnest(NULL) is no rows). Each statement is rendered
+        once, for the connection's encoding.
         """
+        shape: tuple[int, ...] | None = None
         if sum(len(c) for c in columns) > _VALUES_AT_MOST:
-            return self._call_append, [c or None for c in columns]
-        lengths = tuple(len(c) for c in columns)
-        statement = self._small_calls.get(lengths)
+            values = [c or None for c in columns]
+        else:
+            shape = tuple(len(c) for c in columns)
+            values = [v for c in columns for v in c]
+        statement = self._calls.get(shape)
         if statement is None:
-            if len(self._small_calls) >= _SHAPES_KEPT:
-                self._small_calls.clear()
-            statement = functions.call_append_values(self.datastore.schema, lengths)
-            self._small_calls[lengths] = statement
-        return statement, [v for c in columns for v in c]
+            if len(self._calls) >= _SHAPES_KEPT:
+                self._calls.clear()
+            composed = (
+                self._call_append
+                if shape is None
+                else functions.call_append_values(self.datastore.schema, shape)
+            )
+            statement = self._calls[shape] = composed.as_bytes(conn)
+        return statement, values
 
     @staticmethod
     def _stored(r: Any) -> StoredEvent:
