@@ -161,6 +161,16 @@ def raw_rows(count: int, payload: int) -> list[RawRow]:
     return rows
 
 
+Digests = tuple[bytes, bytes]
+"""A raw row's idempotency key digest and content digest (random, as keyed digests are)."""
+
+
+def raw_digests(count: int) -> list[Digests]:
+    """Random 32-byte digest pairs, as the ledger's HMAC-SHA256 digests fall in the index."""
+    noise = os.urandom(64 * count)
+    return [(noise[64 * i : 64 * i + 32], noise[64 * i + 32 : 64 * i + 64]) for i in range(count)]
+
+
 class SQLiteRaw:
     """A plain table shaped like the ledger's, written with ``sqlite3`` alone."""
 
@@ -172,6 +182,11 @@ class SQLiteRaw:
             "CREATE TABLE raw_events (originator_id TEXT, originator_version INTEGER,"
             " topic TEXT, state BLOB, PRIMARY KEY (originator_id, originator_version))"
         )
+        self.conn.execute(
+            "CREATE TABLE raw_idempotency (key_digest BLOB PRIMARY KEY,"
+            " content_digest BLOB NOT NULL, originator_id TEXT NOT NULL,"
+            " originator_version INTEGER NOT NULL) WITHOUT ROWID"
+        )
         self.insert = "INSERT INTO raw_events VALUES (?,?,?,?)"
 
     def single(self, rows: Sequence[RawRow]) -> None:
@@ -179,6 +194,16 @@ class SQLiteRaw:
         for oid, version, topic, state in rows:
             self.conn.execute("BEGIN")
             self.conn.execute(self.insert, (oid.hex, version, topic, state))
+            self.conn.execute("COMMIT")
+
+    def single_keyed(self, rows: Sequence[RawRow], digests: Sequence[Digests]) -> None:
+        """Per transaction one row and its idempotency row, as a keyed one-line call stores."""
+        for (oid, version, topic, state), (key, content) in zip(rows, digests, strict=True):
+            self.conn.execute("BEGIN")
+            self.conn.execute(self.insert, (oid.hex, version, topic, state))
+            self.conn.execute(
+                "INSERT INTO raw_idempotency VALUES (?,?,?,?)", (key, content, oid.hex, version)
+            )
             self.conn.execute("COMMIT")
 
     def batched(self, rows: Sequence[RawRow]) -> None:
@@ -214,12 +239,30 @@ class PostgresRaw:
             "INSERT INTO {} (originator_id, originator_version, topic, state)"
             " VALUES (%s, %s, %s, %s)"
         ).format(table)
+        keyed = sql.SQL("{}.raw_idempotency").format(name)
+        self.conn.execute(
+            sql.SQL(
+                "CREATE TABLE {} (key_digest bytea PRIMARY KEY, content_digest bytea NOT NULL,"
+                " originator_id uuid NOT NULL, originator_version bigint NOT NULL)"
+            ).format(keyed)
+        )
+        self.insert_keyed = sql.SQL(
+            "WITH e AS (INSERT INTO {} (originator_id, originator_version, topic, state)"
+            " VALUES (%s, %s, %s, %s)) INSERT INTO {} VALUES (%s, %s, %s, %s)"
+        ).format(table, keyed)
 
     def single(self, rows: Sequence[RawRow]) -> None:
         """One row per transaction (autocommit: each INSERT commits)."""
         with self.conn.cursor() as cur:
             for row in rows:
                 cur.execute(self.insert, row, prepare=True)
+
+    def single_keyed(self, rows: Sequence[RawRow], digests: Sequence[Digests]) -> None:
+        """Per statement (and commit) one row and its idempotency row: a keyed one-line call's."""
+        with self.conn.cursor() as cur:
+            for (oid, version, topic, state), (key, content) in zip(rows, digests, strict=True):
+                values = (oid, version, topic, state, key, content, oid, version)
+                cur.execute(self.insert_keyed, values, prepare=True)
 
     def batched(self, rows: Sequence[RawRow]) -> None:
         """``executemany`` of BATCH rows per transaction."""
