@@ -9,17 +9,19 @@ recorder's ``insert_chunks`` as they are made: one transaction per call.
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import os
 import random
+import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import islice
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import Application
@@ -110,8 +112,31 @@ CHANGE_TYPES = frozenset(
 """What an Art. 19 notification can answer: rectification, erasure, restriction."""
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _alone(method: Callable[Concatenate[Ledger, _P], _R]) -> Callable[Concatenate[Ledger, _P], _R]:
+    """The method run under the ledger's lock (``Ledger.exclusive``)."""
+
+    @functools.wraps(method)
+    def held(self: Ledger, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return held
+
+
 class Ledger(Application[UUID]):
-    """The write side: notices, appends, streams."""
+    """The write side: notices, appends, streams.
+
+    Safe to share between threads: what a ledger holds in memory between calls (the
+    data keys and the keys a call has made but not yet stored, the history cache,
+    the registry) is used by one call at a time. Each call that uses it holds the
+    ledger's lock from start to commit (``exclusive``); calls in one process could
+    not commit side by side anyway (SQLite's one writer, the events table's lock on
+    PostgreSQL), and a thread waiting for the lock holds no connection.
+    """
 
     name = "Ledger"
     mapper: PydanticMapper  # always ours: see construct_mapper
@@ -125,6 +150,7 @@ class Ledger(Application[UUID]):
         clock: Clock | None = None,
         create: bool = False,
     ) -> None:
+        self._lock = threading.RLock()
         self.store = store
         self.signing_key = signing_key or SigningKeySource.beside(master_key.path)
         self.clock: Clock = clock or SystemClock()
@@ -154,8 +180,7 @@ class Ledger(Application[UUID]):
         self._index_key: bytes | None = None
         self._index_digest: Callable[[bytes], bytes] | None = None
         self.listener: CommitListener = NoListener()
-        self._deferred = 0
-        self._pending = False
+        self._calls = _OneCalls()
 
     # --- wiring -------------------------------------------------------------------
 
@@ -166,25 +191,37 @@ class Ledger(Application[UUID]):
 
     def _committed(self) -> None:
         """Tell the listener a call committed (once per outermost call)."""
-        if self._deferred:
-            self._pending = True
+        calls = self._calls
+        if calls.deferred:
+            calls.pending = True
         else:
             self.listener.committed()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the ledger alone (re-entrant): for work of several calls, as an erasure.
+
+        Every call that uses what the ledger holds in memory takes the same lock.
+        """
+        with self._lock:
+            yield
 
     @contextmanager
     def one_call(self) -> Iterator[None]:
         """Treat every write inside as one call: the listener hears of it once, at the end.
 
         The listener is told even when a later write inside fails, so what committed
-        before the failure is sealed like any other committed call.
+        before the failure is sealed like any other committed call. Per thread: a call
+        of another thread is told of when it commits, as if it were alone.
         """
-        self._deferred += 1
+        calls = self._calls
+        calls.deferred += 1
         try:
             yield
         finally:
-            self._deferred -= 1
-            if not self._deferred and self._pending:
-                self._pending = False
+            calls.deferred -= 1
+            if not calls.deferred and calls.pending:
+                calls.pending = False
                 self.listener.committed()
 
     def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:
@@ -198,27 +235,34 @@ class Ledger(Application[UUID]):
     @property
     def keyring(self) -> KeyRing:
         """The data keys, opened with the master key on first use."""
-        if self._keyring is None:
-            key = self.key_source.load()
-            stored_id = self.ledger_recorder.get_meta(_MASTER_ID)
-            if stored_id is not None and stored_id.decode() != master_key_id(key):
-                msg = (
-                    f"the master key ({master_key_id(key)}) is not the one this store was"
-                    f" created with ({stored_id.decode()}); check {self.key_source.path}"
-                    " or LEDGER_MASTER_KEY"
-                )
-                raise KeyUnavailable(msg)
-            self._keyring = KeyRing(self.ledger_recorder, key)
-            assert isinstance(self.mapper, PydanticMapper)  # noqa: S101
-            self.mapper.keyring = self._keyring
-        return self._keyring
+        if self._keyring is not None:
+            return self._keyring
+        with self._lock:
+            return self._keyring if self._keyring is not None else self._open_keyring()
+
+    def _open_keyring(self) -> KeyRing:
+        """The key ring under the master key, checked against the store's (lock held)."""
+        key = self.key_source.load()
+        stored_id = self.ledger_recorder.get_meta(_MASTER_ID)
+        if stored_id is not None and stored_id.decode() != master_key_id(key):
+            msg = (
+                f"the master key ({master_key_id(key)}) is not the one this store was"
+                f" created with ({stored_id.decode()}); check {self.key_source.path}"
+                " or LEDGER_MASTER_KEY"
+            )
+            raise KeyUnavailable(msg)
+        ring = self._keyring = KeyRing(self.ledger_recorder, key)
+        assert isinstance(self.mapper, PydanticMapper)  # noqa: S101
+        self.mapper.keyring = ring
+        return ring
 
     def forget_keys(self) -> None:
         """Drop the unwrapped keys and the master key (after a rotation)."""
-        self._keyring = None
-        self._index_key = None
-        self._index_digest = None
-        self.mapper.keyring = None
+        with self._lock:
+            self._keyring = None
+            self._index_key = None
+            self._index_digest = None
+            self.mapper.keyring = None
 
     @property
     def index_key(self) -> bytes:
@@ -295,6 +339,7 @@ class Ledger(Application[UUID]):
             raise KeyUnavailable(msg)
         return origin, private
 
+    @_alone
     def publish_notice(
         self,
         definition: RegisterDefinition,
@@ -354,6 +399,7 @@ class Ledger(Application[UUID]):
         )
         return position
 
+    @_alone
     def record_many(
         self, entries: Sequence[Recorded], *, side: SideRows | None = None
     ) -> list[int]:
@@ -386,12 +432,14 @@ class Ledger(Application[UUID]):
         self._committed()
         return [int(i) for i in ids]
 
+    @_alone
     def registered_recipients(self) -> dict[str, ev.RecipientRegisteredData]:
         """Recipients registered by events (the latest registration of each id)."""
         self._sync_registry()
         return dict(self._registry.recipients)
 
     @property
+    @_alone
     def notices(self) -> NoticeHistory:
         """Every published notice version."""
         self._sync_registry()
@@ -412,7 +460,7 @@ class Ledger(Application[UUID]):
         the call was written then either.
         """
         numbered = list(enumerate(lines, start=first_line))
-        with _Call(self.store):
+        with _Call(self):
             now = self.clock.now()
             self.keyring.trim(_MAX_CACHED_KEYS)
             parsed, violations = parse_lines(numbered, now)
@@ -431,7 +479,7 @@ class Ledger(Application[UUID]):
         commit together. A failure of the store raises for the whole group, and
         nothing of it was written.
         """
-        with _Call(self.store):
+        with _Call(self):
             now = self.clock.now()
             self.keyring.trim(_MAX_CACHED_KEYS)
             results: list[AppendResult | BatchRejected | None] = [None] * len(requests)
@@ -798,6 +846,7 @@ class Ledger(Application[UUID]):
             raise SubjectNotFound(msg)
         return found
 
+    @_alone
     def stream(self, subject_id: UUID) -> list[ev.LedgerEvent]:
         """Every event of one stream in order, values opened where their key exists."""
         if subject_id not in (NOTICE_STREAM, RECIPIENT_STREAM):
@@ -817,6 +866,7 @@ class Ledger(Application[UUID]):
             n.id: stored_leaf(n).hex() for n in self.ledger_recorder.select_at_positions(positions)
         }
 
+    @_alone
     def open_fields(
         self, stream_id: UUID, version: int, category: str, sealed: str
     ) -> dict[str, Any] | None:
@@ -872,30 +922,44 @@ def _reset(parsed: list[ParsedLine]) -> None:
         p.duplicate, p.subject_id, p.notice = False, None, None
 
 
-class _Call:
-    """The frame of one append call: no cyclic garbage collection, the store's errors told.
+class _OneCalls(threading.local):
+    """``Ledger.one_call``'s state, one per thread: how deep, and whether a call committed."""
 
-    A batch allocates many short-lived, acyclic objects (models, dicts, bytes); the
-    cyclic collector running over them costs more than the rest of validation.
-    Reference counting still frees them; collection resumes after. The library's
-    persistence errors become the ledger's, saying what is safe. A class rather than
-    two generator-based context managers: a one-line call enters it once, cheaply.
+    deferred = 0
+    pending = False
+
+
+class _Call:
+    """The frame of one append call: the ledger alone, no cyclic GC, the store's errors told.
+
+    The ledger's lock is held from the call's start to its commit (``Ledger``: what it
+    holds in memory is used by one call at a time). A batch allocates many
+    short-lived, acyclic objects (models, dicts, bytes); the cyclic collector running
+    over them costs more than the rest of validation. Reference counting still frees
+    them; collection resumes after. The library's persistence errors become the
+    ledger's, saying what is safe. A class rather than three generator-based context
+    managers: a one-line call enters it once, cheaply.
     """
 
-    __slots__ = ("_enabled", "_store")
+    __slots__ = ("_enabled", "_lock", "_store")
 
-    def __init__(self, store: StoreConfig) -> None:
-        self._store = store
+    def __init__(self, ledger: Ledger) -> None:
+        self._store = ledger.store
+        self._lock = ledger._lock
         self._enabled = False
 
     def __enter__(self) -> None:
+        self._lock.acquire()
         self._enabled = gc.isenabled()
         gc.disable()
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  _tb: object) -> None:  # fmt: skip
-        if self._enabled:
-            gc.enable()
+        try:
+            if self._enabled:
+                gc.enable()
+        finally:
+            self._lock.release()
         if isinstance(error, PersistenceError):
             failure = store_failure(self._store, error)
             if isinstance(failure, StoreUnavailable):

@@ -94,10 +94,29 @@ def erase(
     scope: Literal["subject", "category", "retention"] = "subject",
     actor: str = "ledger",
 ) -> ErasureResult:
-    """Erase every category (or the given ones) that may be erased now."""
+    """Erase every category (or the given ones) that may be erased now.
+
+    The ledger is held alone throughout (``Ledger.exclusive``): no call of another
+    thread seals under a key between the erasure's write and the key ring's reset.
+    """
     if invalid_character(reason):
         msg = "the reason holds a control character, DEL or an unpaired surrogate (not shown)"
         raise InvalidRequest(msg, rule=Rule.INVALID_CHARACTER, field="reason")
+    with ledger.exclusive():
+        return _erase(
+            ledger, subject, reason=reason, categories=categories, scope=scope, actor=actor
+        )
+
+
+def _erase(
+    ledger: Ledger,
+    subject: str,
+    *,
+    reason: str,
+    categories: list[str] | None,
+    scope: Literal["subject", "category", "retention"],
+    actor: str,
+) -> ErasureResult:
     subject_id = ledger.subject_id(subject)
     now = ledger.clock.now()
     notice = ledger.notices.in_force(now)

@@ -36,7 +36,16 @@ class Rotation:
 
 
 def rotate_master(ledger: Ledger) -> Rotation:
-    """Re-wrap every live data key and the index key under a fresh master key."""
+    """Re-wrap every live data key and the index key under a fresh master key.
+
+    The ledger is held alone throughout (``Ledger.exclusive``): no call of another
+    thread makes a key under the old master key while the rows are re-wrapped.
+    """
+    with ledger.exclusive():
+        return _rotate(ledger)
+
+
+def _rotate(ledger: Ledger) -> Rotation:
     source = ledger.key_source
     ring = ledger.keyring  # checks the current key against the store
     new_text = os.environ.get(NEW_MASTER_KEY_ENV)

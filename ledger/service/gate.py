@@ -1,8 +1,8 @@
 """One lock around every use of the core.
 
-The eventsourcing application, the keyring and our views are not proven safe
-to share between threads, so the service never lets two threads use the core at
-once: the writer holds the lock for each group commit, and every read, every
+The ledger serializes its own calls (``Ledger.exclusive``), but our views are not
+proven safe to share between threads, so the service never lets two threads use
+the core at once: the writer holds the lock for each group commit, and every read, every
 token look-up and every seal takes it too. Reads catch the projections up inside
 it (``Core.views``), so a read never sees a half-applied page.
 """

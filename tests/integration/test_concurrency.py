@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from ledger.appending.application import Ledger
 from ledger.bootstrap import Core
@@ -64,3 +66,81 @@ def test_threads_sharing_one_ledger_append_keyless_lines_exactly_once(core: Core
     checkpoint = core.sealer.latest()
     assert checkpoint is not None
     assert checkpoint.size == len(ledger.recorder.select_notifications(1, 10_000))  # ids may skip
+
+
+def test_a_data_key_made_in_one_thread_is_stored_when_another_threads_call_commits_first(
+    core: Core, store_url: str, key_source: MasterKeySource
+) -> None:
+    """Two threads on one ledger, interleaved at the worst moment: B makes a subject's
+    first data key while A, whose call made none, commits. A commit used to mark every
+    pending key stored, B's too, so B's call then went without the key's row and its
+    value could never be opened again. Read back by a fresh ledger (no key held)."""
+    ledger = core.ledger
+    f.append(ledger, f.subject_registered("C-1"), f.subject_registered("C-2"))
+    f.append(ledger, f.personal_data("C-1"))  # C-1's key exists; C-2 has none yet
+    a_built, b_sealed, a_done = threading.Event(), threading.Event(), threading.Event()
+    insert, ring = ledger.ledger_recorder.insert_chunks, ledger.keyring
+    seal = ring.seal
+
+    def a_writes_once_b_sealed(chunks: Any, **kwargs: Any) -> Any:
+        if threading.current_thread().name == "A":
+            chunks = list(chunks)  # A's rows and the keys they carry (none) are made
+            a_built.set()
+            b_sealed.wait(1)  # a lock around each call keeps B out: then A goes on alone
+        return insert(iter(chunks), **kwargs)
+
+    def b_waits_for_a_after_sealing(*args: Any) -> Any:
+        sealed = seal(*args)
+        if threading.current_thread().name == "B":
+            b_sealed.set()
+            a_done.wait(1)
+        return sealed
+
+    ledger.ledger_recorder.insert_chunks = a_writes_once_b_sealed  # type: ignore[method-assign]
+    ring.seal = b_waits_for_a_after_sealing  # type: ignore[method-assign,assignment]
+
+    def a() -> None:
+        f.append(ledger, f.personal_data("C-1", {"name": "Aino Korhonen"}))
+        a_done.set()
+
+    threads = [threading.Thread(target=a, name="A")]
+    threads[0].start()
+    assert a_built.wait(5)
+    threads.append(threading.Thread(target=lambda: f.append(
+        ledger, f.personal_data("C-2", {"name": "Eino Leino"})), name="B"))  # fmt: skip
+    threads[1].start()
+    for thread in threads:
+        thread.join(10)
+    fresh = Ledger(parse_store_url(store_url), key_source)
+    try:
+        events = fresh.stream(fresh.subject_id("C-2"))
+        assert events[-1].data.fields == {"name": "Eino Leino"}
+    finally:
+        fresh.close()
+
+
+def test_a_call_in_one_thread_is_sealed_while_another_thread_holds_a_one_call_open(
+    core: Core,
+) -> None:
+    """``one_call`` (a stream, a retention run) defers the seal of the writes inside it
+    to its end, in its own thread: another thread's call on the same ledger is sealed
+    when it commits, as if it were alone."""
+    ledger = core.ledger
+    inside, release = threading.Event(), threading.Event()
+
+    def hold_one_call() -> None:
+        with ledger.one_call():
+            inside.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold_one_call)
+    holder.start()
+    try:
+        assert inside.wait(5)
+        f.append(ledger, f.subject_registered("C-1"))
+        checkpoint = core.sealer.latest()
+        assert checkpoint is not None
+        assert checkpoint.size == len(ledger.recorder.select_notifications(1, 10_000))
+    finally:
+        release.set()
+        holder.join(10)
