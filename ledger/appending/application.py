@@ -180,7 +180,10 @@ class Ledger(Application[UUID]):
         self._index_key: bytes | None = None
         self._index_digest: Callable[[bytes], bytes] | None = None
         self.listener: CommitListener = NoListener()
-        self._calls = _OneCalls()
+        self._deferring: dict[int, int] = {}
+        """Threads inside ``one_call`` (by ident) and how deep."""
+        self._deferred: set[int] = set()
+        """Those of them whose calls committed since they entered it."""
 
     # --- wiring -------------------------------------------------------------------
 
@@ -191,9 +194,9 @@ class Ledger(Application[UUID]):
 
     def _committed(self) -> None:
         """Tell the listener a call committed (once per outermost call)."""
-        calls = self._calls
-        if calls.deferred:
-            calls.pending = True
+        me = threading.get_ident()
+        if me in self._deferring:
+            self._deferred.add(me)
         else:
             self.listener.committed()
 
@@ -212,17 +215,23 @@ class Ledger(Application[UUID]):
 
         The listener is told even when a later write inside fails, so what committed
         before the failure is sealed like any other committed call. Per thread: a call
-        of another thread is told of when it commits, as if it were alone.
+        of another thread is told of when it commits, as if it were alone; and the
+        thread that entered is the one that leaves, even when a generator's steps
+        (``append_stream``'s) ran on several threads.
         """
-        calls = self._calls
-        calls.deferred += 1
+        me = threading.get_ident()
+        with self._lock:
+            self._deferring[me] = self._deferring.get(me, 0) + 1
         try:
             yield
         finally:
-            calls.deferred -= 1
-            if not calls.deferred and calls.pending:
-                calls.pending = False
-                self.listener.committed()
+            with self._lock:
+                depth = self._deferring.pop(me) - 1
+                if depth:
+                    self._deferring[me] = depth
+                elif me in self._deferred:
+                    self._deferred.discard(me)
+                    self.listener.committed()
 
     def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:
         """Only the store's settings: never let stray process variables pick a backend."""
@@ -920,13 +929,6 @@ def _reset(parsed: list[ParsedLine]) -> None:
     """Forget what a check derived of the lines, before they are checked again."""
     for p in parsed:
         p.duplicate, p.subject_id, p.notice = False, None, None
-
-
-class _OneCalls(threading.local):
-    """``Ledger.one_call``'s state, one per thread: how deep, and whether a call committed."""
-
-    deferred = 0
-    pending = False
 
 
 class _Call:

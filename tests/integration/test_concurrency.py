@@ -6,6 +6,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import orjson
+
 from ledger.appending.application import Ledger
 from ledger.bootstrap import Core
 from ledger.persistence.keys import MasterKeySource
@@ -144,3 +146,36 @@ def test_a_call_in_one_thread_is_sealed_while_another_thread_holds_a_one_call_op
     finally:
         release.set()
         holder.join(10)
+
+
+def test_a_stream_iterated_by_two_threads_leaves_both_sealing_their_calls(core: Core) -> None:
+    """A framework may run each step of a generator on whichever worker thread is free:
+    ``append_stream``'s ``one_call`` then starts in one thread and ends in another, and
+    must leave neither thread deferring its later calls' seals."""
+    ledger = core.ledger
+    lines = [orjson.dumps(f.subject_registered(f"C-{i}")) for i in range(4)]
+    stream = ledger.append_stream(lines, batch_size=2)
+    sealed: list[bool] = []
+
+    def sealed_now() -> bool:
+        checkpoint = core.sealer.latest()
+        return checkpoint is not None and checkpoint.size == len(
+            ledger.recorder.select_notifications(1, 10_000)
+        )
+
+    def first() -> None:
+        next(stream)
+
+    def rest_then_append() -> None:
+        for _ in stream:
+            pass
+        f.append(ledger, f.subject_registered("C-9"))
+        sealed.append(sealed_now())
+
+    for step in (first, rest_then_append):
+        thread = threading.Thread(target=step)
+        thread.start()
+        thread.join(10)
+    assert sealed == [True]
+    f.append(ledger, f.subject_registered("C-10"))
+    assert sealed_now()
