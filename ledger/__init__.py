@@ -8,6 +8,10 @@
 Both entry points go through the one composition root, ``ledger.bootstrap``: the
 ledger they return seals its log after every committed call (or within the
 interval given as ``seal_every``), whichever face calls it.
+
+Threads: a ``Ledger`` may be shared, its calls taking turns (``Ledger.exclusive``);
+the views may not (a query catches the projections up first): use ``core.views()``
+from one thread at a time, under a lock of yours, as the HTTP service's gate does.
 """
 
 from __future__ import annotations
