@@ -113,6 +113,7 @@ def test_a_data_key_made_in_one_thread_is_stored_when_another_threads_call_commi
     threads[1].start()
     for thread in threads:
         thread.join(10)
+        assert not thread.is_alive()
     fresh = Ledger(parse_store_url(store_url), key_source)
     try:
         events = fresh.stream(fresh.subject_id("C-2"))
@@ -176,6 +177,7 @@ def test_a_stream_iterated_by_two_threads_leaves_both_sealing_their_calls(core: 
         thread = threading.Thread(target=step)
         thread.start()
         thread.join(10)
+        assert not thread.is_alive()
     assert sealed == [True]
     f.append(ledger, f.subject_registered("C-10"))
     assert sealed_now()
