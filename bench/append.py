@@ -237,11 +237,11 @@ def measure_store(bench: Bench, store: str) -> tuple[list[Result], list[str]]:
         # overwrites it (bench/sqlite_commit.py), which flattered the ledger's ratio.
         raw.batched(raw_rows(6 * BATCH, payload))
         for _ in range(args.repeat):
-            raw_single.seconds.append(timed(partial(raw.single, raw_rows(single.events, payload))))
+            raw_single.run(partial(raw.single, raw_rows(single.events, payload)))
             keyed = partial(raw.single_keyed, raw_rows(single.events, payload))
             raw_keyed.seconds.append(timed(partial(keyed, raw_digests(single.events))))
             lines = [[line] for line in feed.take(single.events)]
-            single.seconds.append(timed(partial(append_all, core, lines)))
+            single.run(partial(append_all, core, lines))
             seals[0].seconds.append(timed(core.seal))  # already sealed under each-call
             raw_batch.seconds.append(timed(partial(raw.batched, raw_rows(batch.events, payload))))
             lines = list(chunked(feed.take(batch.events), BATCH))
@@ -259,10 +259,28 @@ def measure_store(bench: Bench, store: str) -> tuple[list[Result], list[str]]:
             f" in one commit (what a keyed line stores at the least): {keyed_ratio:.2f}"
         )
         measured = [raw_single, raw_keyed, single, raw_batch, batch, *(seals if on_request else ())]
-        return measured, [note, sizes, keyed_note, *exchanges]
+        return measured, [note, sizes, keyed_note, cpu_note(store, single, raw_single), *exchanges]
     finally:
         raw.close()
         core.close()
+
+
+def cpu_note(store: str, single: Result, raw: Result) -> str:
+    """Where a one-line call's time goes: this process's CPU, and the wait beside it.
+
+    ``thread_time`` of the thread that made the calls: Python, the driver, and on
+    SQLite the database's own work too (it runs in this thread); the rest of the
+    wall clock is the wait for the server's work and the disk. The issue's 0.5 of
+    the raw row needs a call within twice the raw row's whole time.
+    """
+    wall, cpu = single.per_event()
+    raw_wall, raw_cpu = raw.per_event()
+    return (
+        f"{store}: one line per call takes {wall:.0f} us, {cpu:.0f} us of them this"
+        f" thread's CPU; the raw row {raw_wall:.0f} us, {raw_cpu:.0f} us of CPU. The"
+        f" ledger's CPU alone is {cpu / raw_wall:.1f} x the raw row's whole time"
+        f" (0.5 of raw needs the whole call within {2 * raw_wall:.0f} us)"
+    )
 
 
 # --- streaming --------------------------------------------------------------------

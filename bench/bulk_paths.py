@@ -1,7 +1,7 @@
 """Two bulk paths issue 10 proposed, measured against what the ledger does.
 
 **COPY against binary arrays** (PostgreSQL). The append function takes a batch's
-rows as one binary array parameter per column (``ledger_append_v4``: the lock, the
+rows as one binary array parameter per column (``ledger_append_v5``: the lock, the
 check and every insert in one statement, one round trip). This probe writes the
 same 1000 event rows and idempotency rows, shaped as the ledger's (stored state of
 ``--state-bytes``, 32-byte digests), into a scratch schema three ways, in

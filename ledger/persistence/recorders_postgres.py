@@ -261,7 +261,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        """One call's events and side rows in one statement (``ledger_append_v4``).
+        """One call's events and side rows in one statement (``ledger_append_v5``).
 
         An erasure's shredding (rare, and an UPDATE and DELETEs) takes the
         library's pipelined transaction with the ``_insert_events`` hook instead.
@@ -289,7 +289,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         """A call's chunks in one transaction, each sent as soon as the caller made it.
 
         One chunk (a service's call) is one statement in autocommit, one round trip
-        (``insert_events``). More are one ``ledger_append_v4`` call each, pipelined in
+        (``insert_events``). More are one ``ledger_append_v5`` call each, pipelined in
         one transaction (BEGIN, the calls, COMMIT): the server inserts a chunk while
         the caller seals and encodes the next, and the client waits only for the last
         chunk and the commit, while ``meanwhile`` runs. The first call takes the lock
