@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -80,7 +80,7 @@ from ledger.persistence.keys import (
     master_key_id,
 )
 from ledger.persistence.mapper import PydanticMapper, as_uuid, stored_leaf
-from ledger.persistence.recorders import Chunk, LedgerRecorder, Prefetch, SideRows
+from ledger.persistence.recorders import Chunk, KeyRow, LedgerRecorder, Prefetch, SideRows
 from ledger.persistence.recorders_postgres import PostgresLedgerRecorder
 from ledger.persistence.recorders_sqlite import SQLiteLedgerRecorder
 from ledger.persistence.store import (
@@ -752,11 +752,11 @@ class Ledger(Application[UUID]):
                 idempotency.append((key, p.content_digest, stream, version))
             versions[stream] = last
             if len(stored) >= _CHUNK_EVENTS:
-                yield stored, replace(side, idempotency=idempotency, keys=pending[keys_sent:])
+                yield stored, _with_rows(side, idempotency, pending[keys_sent:])
                 keys_sent, side = len(pending), SideRows()
                 stored, idempotency = [], []
         if stored:
-            yield stored, replace(side, idempotency=idempotency, keys=pending[keys_sent:])
+            yield stored, _with_rows(side, idempotency, pending[keys_sent:])
 
     def _line_events(  # noqa: PLR0917 - one line's share of _stored_chunks' loop
         self,
@@ -888,7 +888,18 @@ class Ledger(Application[UUID]):
         try:
             self.listener.closing()
         finally:
-            self.factory.close()
+            try:
+                self.ledger_recorder.release()
+            finally:
+                self.factory.close()
+
+
+def _with_rows(
+    side: SideRows, idempotency: list[tuple[bytes, bytes, UUID, int]], keys: Sequence[KeyRow]
+) -> SideRows:
+    """``side`` with a chunk's idempotency rows and keys (``dataclasses.replace`` took 10 us)."""
+    return SideRows(subjects=side.subjects, idempotency=idempotency, keys=keys,
+                    shredding=side.shredding, expected=side.expected)  # fmt: skip
 
 
 _RECIPIENT_LINES = (ev.RecipientRegisteredLine, ev.RecipientEndedLine)

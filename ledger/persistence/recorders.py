@@ -132,6 +132,10 @@ class LedgerRecorder(Protocol):
         """
         ...
 
+    def release(self) -> None:
+        """Give back what the recorder keeps between calls (the ledger closes)."""
+        ...
+
     def select_events(self, originator_id: UUID, *, gt: int | None = None) -> Any:
         """The stored events of one stream."""
         ...

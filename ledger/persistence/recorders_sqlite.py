@@ -66,6 +66,9 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         ]
         return statements
 
+    def release(self) -> None:
+        """Nothing kept between calls: the library's pool holds the connections."""
+
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
