@@ -59,7 +59,11 @@ class _Kept:
     def __init__(self, manager: AbstractContextManager[Connection[Any]]) -> None:
         self.manager = manager
         self.conn = manager.__enter__()
-        self.curs = self.conn.cursor(row_factory=tuple_row)
+        try:
+            self.curs = self.conn.cursor(row_factory=tuple_row)
+        except BaseException as e:
+            self.failed(e)
+            raise
         self.since = time.monotonic()
 
     def failed(self, error: BaseException) -> None:
