@@ -66,6 +66,15 @@ mode (the library's pooled ones, and the raw table's), where those send nothing
 (the pool commits at every check-in). SQLite is embedded in the process: no round
 trips.
 
+CPU of a one-line call: the one-line rows (ledger and raw) also read
+``time.thread_time()`` of the thread that makes the calls (``Result.run``). A
+note prints, per call, the wall time and that CPU beside the raw row's, and the
+ledger's CPU alone over the raw row's whole time. The issue's 0.5 of raw needs a
+call within twice the raw row's whole time, and the server's commit alone takes
+about the raw row's wait: so that figure must be about 1 or less, whatever the
+server's side does. On SQLite that CPU includes the database's own work, which
+runs in the same thread.
+
 How to read the table: each path runs ``--repeat`` times (fresh lines each time,
 same store); ``events/s`` is the median rate (lines appended per second) and
 ``each run`` lists every run's rate in order, so a wide spread says the machine
