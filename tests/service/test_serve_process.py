@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 
-import httpx
+import httpx2
 import orjson
 import pytest
 
@@ -60,9 +60,9 @@ def _wait_healthy(process: subprocess.Popen[bytes], base: str) -> None:
     while time.monotonic() < deadline:
         assert process.poll() is None, process.communicate()
         try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+            if httpx2.get(f"{base}/healthz", timeout=1).status_code == 200:
                 return
-        except httpx.TransportError:
+        except httpx2.TransportError:
             time.sleep(0.1)
     pytest.fail("ledger serve did not answer /healthz within 30 s")
 
@@ -74,7 +74,7 @@ def test_a_served_ledger_appends_answers_refuses_and_stops_sealed(
     lines = b"".join(
         orjson.dumps(x) + b"\n" for x in (subject_registered("C-1"), contract_started("C-1"))
     )
-    with httpx.Client(base_url=base, timeout=10) as http:
+    with httpx2.Client(base_url=base, timeout=10) as http:
         appended = http.post(
             "/v1/events", content=lines,
             headers=bearer(tokens["service"]) | {"Content-Type": "application/x-ndjson"},
@@ -129,7 +129,7 @@ def test_a_served_ledger_keeps_its_views_caught_up_without_being_read(
     lines = b"".join(
         orjson.dumps(x) + b"\n" for x in (subject_registered("C-2"), contract_started("C-2"))
     )
-    with httpx.Client(base_url=base, timeout=10) as http:
+    with httpx2.Client(base_url=base, timeout=10) as http:
         appended = http.post("/v1/events", content=lines, headers=bearer(tokens["service"]))
         assert appended.status_code == 200, appended.text
         deadline = time.monotonic() + 15
