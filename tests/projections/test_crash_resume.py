@@ -51,14 +51,15 @@ def test_a_killed_runner_resumes_exactly(  # noqa: PLR0917 - fixtures
     script = tmp_path / "slow_runner.py"
     script.write_text(SLOW_RUNNER, encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
-    proc = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, str(script), store_url, str(key_source.path)],
-        stdout=subprocess.PIPE, env=env, text=True,
-    )  # fmt: skip
-    assert proc.stdout is not None
-    seen = [proc.stdout.readline().strip() for _ in range(5)]
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+        stdout=subprocess.PIPE,
+        env=env,
+        text=True,
+    ) as proc:  # leaving closes its pipe and reaps it
+        assert proc.stdout is not None
+        seen = [proc.stdout.readline().strip() for _ in range(5)]
+        os.kill(proc.pid, signal.SIGKILL)
     assert "done" not in seen
     runner = core.runner()
     stopped = runner.positions()
