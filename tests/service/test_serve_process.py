@@ -53,7 +53,10 @@ def served(
     finally:
         if process.poll() is None:
             process.kill()
-        process.communicate()  # reaps it and closes both pipes
+        process.wait()
+        for pipe in (process.stdout, process.stderr):
+            if pipe is not None:
+                pipe.close()  # not read: a views process still ending may hold them open
 
 
 def _wait_healthy(process: subprocess.Popen[bytes], base: str) -> None:
