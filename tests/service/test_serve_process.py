@@ -41,22 +41,20 @@ def served(
             for role in ("service", "dpo", "auditor")
         }
     port = free_port()
-    process = subprocess.Popen(
+    base = f"http://127.0.0.1:{port}"
+    # Leaving the block closes both pipes unread (a views process still ending may
+    # hold them open) and reaps the server.
+    with subprocess.Popen(
         [*LEDGER, "serve", "--store", store_url, "--key-file", str(key_source.path),
          "--port", str(port), "--seal-every", "30"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(process, base)
-        yield process, base, tokens
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait()
-        for pipe in (process.stdout, process.stderr):
-            if pipe is not None:
-                pipe.close()  # not read: a views process still ending may hold them open
+    ) as process:  # fmt: skip
+        try:
+            _wait_healthy(process, base)
+            yield process, base, tokens
+        finally:
+            if process.poll() is None:
+                process.kill()
 
 
 def _wait_healthy(process: subprocess.Popen[bytes], base: str) -> None:
