@@ -417,8 +417,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     add("--only", choices=("sqlite", "postgres"), help="measure one store only")
     add("--profile", action="store_true", help="the append path under cProfile")
-    add("--profile-events", type=int, default=20_000, help="events to profile")
-    add("--profile-calls", type=int, default=500, help="one-line calls to profile")
+    add("--profile-events", type=int, default=20_000,
+        help="events to profile in 1000-line calls (0: none)")  # fmt: skip
+    add("--profile-calls", type=int, default=500, help="one-line calls to profile (0: none)")
     add(
         "--growth",
         type=counts,

@@ -207,10 +207,13 @@ def profile_store(bench: Bench, store: str) -> None:
     policy = f"--seal {bench.args.seal}"
     try:
         append_all(core, chunked(feed.take(2 * BATCH), BATCH))  # warm up
-        singles = [[line] for line in feed.take(bench.args.profile_calls)]
-        profile_run(core, singles, f"{store}: append_batch(1 line) under cProfile, {policy}")
-        batches = list(chunked(feed.take(bench.args.profile_events), BATCH))
-        title = f"{store}: append_batch({BATCH} lines) under cProfile, {policy}"
-        profile_run(core, batches, title)
+        if bench.args.profile_calls > 0:  # 0: profile the batches only
+            singles = [[line] for line in feed.take(bench.args.profile_calls)]
+            title = f"{store}: append_batch(1 line) under cProfile, {policy}"
+            profile_run(core, singles, title)
+        if bench.args.profile_events > 0:  # 0: profile the one-line calls only
+            batches = list(chunked(feed.take(bench.args.profile_events), BATCH))
+            title = f"{store}: append_batch({BATCH} lines) under cProfile, {policy}"
+            profile_run(core, batches, title)
     finally:
         core.close()
