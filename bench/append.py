@@ -104,7 +104,8 @@ not absolute figures, with the unprofiled table.
 ``--growth [SIZES]`` then grows one fresh ledger and one fresh raw table per store
 through SIZES stored events (comma-separated, ``10000,100000,1000000`` when the
 flag is given alone) and prints, per size, the one-line append latency (p50, p99
-over ``--growth-calls`` calls, default 300) of both and the 1000-line rate of both
+over ``--growth-calls`` calls, default 1000, a ledger call and a raw row in turn)
+of both and the 1000-line rate of both
 (``--growth-batches`` calls, default 5); see ``bench/growth.py``. Loading a million
 events through the ledger takes one to three minutes per store.
 
@@ -428,7 +429,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         metavar="SIZES",
         help="latency as one store grows through these stored-event counts (bench/growth.py)",
     )
-    add("--growth-calls", type=int, default=300, help="one-line calls per growth size")
+    add("--growth-calls", type=int, default=1000, help="one-line calls per growth size")
     add("--growth-batches", type=int, default=5, help=f"{BATCH}-line calls per growth size")
     return parser.parse_args(argv)
 

@@ -2,7 +2,7 @@
 
 Run through ``bench/append.py --growth [SIZES]`` (after its main table); SIZES are
 comma-separated counts of stored events, ``10000,100000,1000000`` when the flag is
-given alone. ``--growth-calls N`` (300) one-line calls and ``--growth-batches N``
+given alone. ``--growth-calls N`` (1000) one-line calls and ``--growth-batches N``
 (5) 1000-line calls are measured at each size; ``--only`` and ``--seal`` apply.
 
 For each store, one fresh ledger (``Bench.open_core(store, "growth")``) and one
@@ -19,21 +19,25 @@ loading (not timed)
     state. Under ``--seal on-request`` the ledger is sealed after loading (not
     timed either), as a live ledger sealed now and then would be; under
     ``each-call`` every call seals as it goes.
+settling (not timed)
+    ``os.sync()``: what loading left dirty is written back before the window opens
+    (``settle``), so the kernel's writeback of the load does not land in it.
 one-line latency
     ``WARM_UP`` (100) untimed one-line calls and raw rows (at the first size the
     one-line path is cold otherwise), then ``--growth-calls`` calls of
-    ``core.ledger.append_batch([line])``, each timed on its own (the lines are
-    generated before the clock starts), then as many raw rows, each inserted and
-    committed alone (``single`` on a one-row list).
-    ``p50`` and ``p99`` are the median and the 99th percentile of those times.
+    ``core.ledger.append_batch([line])`` and as many raw rows, each inserted and
+    committed alone (``single`` on a one-row list), a ledger call and a raw row in
+    turn (``alternately``), each timed on its own (the lines and rows are made
+    before the clock starts). ``p50`` and ``p99`` are the median and the 99th
+    percentile of each side's times.
 batched rate
     ``--growth-batches`` 1000-line ``append_batch`` calls (lines appended per
-    second, findings not counted), then as many rows through the raw table's
-    ``batched``, timed as a whole.
+    second, findings not counted) and as many 1000-row ``batched`` calls of the raw
+    table, in turn, each timed on its own; the rate is rows over the sum of times.
 
 How to read the table: one per store, a row per size; ``stored events`` is the
 count when the size's measurement began (the raw table held as many rows). Each
-measurement adds about ``WARM_UP`` + calls + 1000 x batches events (5,400 by
+measurement adds about ``WARM_UP`` + calls + 1000 x batches events (6,100 by
 default): a size the store has already passed is measured where it stands.
 ``p50 ledger/raw`` is the ledger's one-line median over the raw driver's, at that
 size. The last line divides the median one-line time at the largest size by the
@@ -54,9 +58,10 @@ goes to stderr when it is a terminal.
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -144,9 +149,37 @@ def load_raw(raw: SQLiteRaw | PostgresRaw, rows: int, payload: int, label: str) 
     return done
 
 
-def latencies(work: Iterable[Callable[[], object]]) -> list[float]:
-    """Seconds of each call, one at a time."""
-    return [timed(call) for call in work]
+def settle() -> None:
+    """Have the kernel write back what loading left dirty, before a size's window opens.
+
+    Loading a million events (and as many raw rows) leaves hundreds of megabytes of
+    dirty pages that the kernel writes back over the next seconds, slowing the
+    commits that meet it. Measured first, right after the raw table's load, the
+    ledger's SQLite p50 at 1M read 1.32 of its p50 at 10k while the raw row's,
+    measured after it, read 0.76 (300 calls each); the same code grown alone read
+    1.00 (``docs/performance-history.md``, sixth round).
+    """
+    os.sync()
+
+
+def alternately(
+    ledger: Sequence[Callable[[], object]], raw: Sequence[Callable[[], object]]
+) -> tuple[list[float], list[float]]:
+    """Seconds of each call, a ledger call and a raw one in turn (who goes first alternates).
+
+    Both then meet the same checkpoints, writeback and neighbours, so a pause of the
+    machine or the server falls on both rather than on whichever ran at that moment.
+    """
+    ledger_times: list[float] = []
+    raw_times: list[float] = []
+    for i, (ours, theirs) in enumerate(zip(ledger, raw, strict=True)):
+        if i % 2:
+            raw_times.append(timed(theirs))
+            ledger_times.append(timed(ours))
+        else:
+            ledger_times.append(timed(ours))
+            raw_times.append(timed(theirs))
+    return ledger_times, raw_times
 
 
 def measure(
@@ -155,16 +188,23 @@ def measure(
     """One size: one-line latencies and batched rates; (point, raw rows added)."""
     args = bench.args
     stored = stored_events(core)
+    settle()
     append_all(core, [[line] for line in feed.take(WARM_UP)])
     raw.single(raw_rows(WARM_UP, payload))
     lines = feed.take(args.growth_calls)
-    ledger = latencies([partial(append_all, core, [[line]]) for line in lines])
     rows = raw_rows(args.growth_calls, payload)
-    single = latencies([partial(raw.single, [row]) for row in rows])
+    ledger, single = alternately(
+        [partial(append_all, core, [[line]]) for line in lines],
+        [partial(raw.single, [row]) for row in rows],
+    )
     count = args.growth_batches * BATCH
     batches = list(chunked(feed.take(count), BATCH))
-    ledger_rate = count / timed(partial(append_all, core, batches))
-    raw_rate = count / timed(partial(raw.batched, raw_rows(count, payload)))
+    raw_batches = list(chunked(raw_rows(count, payload), BATCH))
+    ledger_batches, raw_batched = alternately(
+        [partial(append_all, core, [batch]) for batch in batches],
+        [partial(raw.batched, batch) for batch in raw_batches],
+    )
+    ledger_rate, raw_rate = count / sum(ledger_batches), count / sum(raw_batched)
     point = Point(stored, ledger, single, ledger_rate, raw_rate)
     return point, WARM_UP + len(rows) + count
 
@@ -202,7 +242,8 @@ def print_growth(bench: Bench, store: str, points: Sequence[Point]) -> None:
     print(
         f"\n{store}: growth of one ledger and one raw table, --seal {args.seal};"
         f" one-line: {args.growth_calls} calls per size, each timed;"
-        f" batched: {args.growth_batches} calls of {BATCH} lines per size"
+        f" batched: {args.growth_batches} calls of {BATCH} lines per size;"
+        " ledger and raw in turn, after os.sync()"
     )
     row = "  {:>13} {:>13} {:>8} {:>10} {:>8} {:>14} {:>17} {:>16}"
     print(
