@@ -104,10 +104,10 @@ not absolute figures, with the unprofiled table.
 ``--growth [SIZES]`` then grows one fresh ledger and one fresh raw table per store
 through SIZES stored events (comma-separated, ``10000,100000,1000000`` when the
 flag is given alone) and prints, per size, the one-line append latency (p50, p99
-over ``--growth-calls`` calls, default 1000, a ledger call and a raw row in turn)
-of both and the 1000-line rate of both
-(``--growth-batches`` calls, default 5); see ``bench/growth.py``. Loading a million
-events through the ledger takes one to three minutes per store.
+over ``--growth-calls`` calls, default 1000) and the 1000-line rate
+(``--growth-batches`` calls, default 5) of both, a ledger call and a raw one in
+turn; see ``bench/growth.py``. Loading a million events through the ledger takes
+one to three minutes per store.
 
 Every store is fresh: SQLite files in a temporary folder, PostgreSQL schemas
 named ``bench_<time>_<pid>_...``, dropped at the end.
